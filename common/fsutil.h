@@ -1,0 +1,30 @@
+/*
+ * fsutil.h - file-system helpers: atomic writes, directory trees.
+ *
+ * Anything another process may read while we write (dashboard pages, keys,
+ * blobs) is written to a temporary file in the same directory, fsynced and
+ * renamed into place, so readers see the old or the new file, never half.
+ */
+#ifndef RFARM_FSUTIL_H
+#define RFARM_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "rc.h"
+
+/* mkdir -p with the given mode for created directories. */
+rc_t fs_mkdirs(const char *path, mode_t mode, struct errbuf *eb);
+
+/* Write p[0..n) to path atomically with the given mode. */
+rc_t fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode,
+		     struct errbuf *eb);
+
+/* Read a whole file of at most max bytes; *out is NUL-terminated. */
+rc_t fs_read_all(const char *path, size_t max, char **out, size_t *len,
+		 struct errbuf *eb);
+
+/* rm -rf; does not follow symbolic links. */
+rc_t fs_remove_tree(const char *path, struct errbuf *eb);
+
+#endif

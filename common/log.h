@@ -1,0 +1,23 @@
+/*
+ * log.h - one-line diagnostics on stderr.
+ *
+ * "2026-11-22T10:00:00.123Z coordinator info: job 42: queued -> dispatched".
+ * Thread-safe (one fprintf per line). The level can be raised with
+ * log_set_level() or RFARM_LOG=debug|info|warn|error.
+ */
+#ifndef RFARM_LOG_H
+#define RFARM_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_level(enum log_level lvl);
+void log_set_component(const char *name); /* per thread; default "rfarm" */
+void log_msg(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * coordinator.h - the coordinator process: one libwebsockets context that
+ * serves the HTTP API, the dashboard files and the /buildlet WebSocket,
+ * with the SQLite store as the single source of truth.
+ *
+ * This is the only header of coordinator/ that other modules (cli/) use.
+ */
+#ifndef RFARM_COORDINATOR_H
+#define RFARM_COORDINATOR_H
+
+#include <stddef.h>
+
+#include "rc.h"
+
+struct coord_config {
+	const char *listen_host;  /* default "127.0.0.1" */
+	int listen_port;          /* default 8080; 0 picks a free port */
+	const char *data_dir;     /* default "./rfarm-data" */
+	int heartbeat_ms;         /* told to buildlets in welcome; default 5000 */
+	int default_timeout_s;    /* job timeout when a build gives none; 3600 */
+	int max_attempts;         /* attempts per job before "error"; 3 */
+	/* Called once the listening socket is bound, with the base URL
+	 * ("http://127.0.0.1:8080"). May be NULL. */
+	void (*on_listening_cb)(void *ud, const char *base_url);
+	void *ud;                 /* passed to on_listening_cb */
+};
+
+void coord_config_defaults(struct coord_config *cfg);
+
+struct coord;
+
+/* Open the store (creating the data directory), bind the listener. */
+struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb);
+/* Serve until coord_stop(); returns 0 on a clean stop. */
+int coord_run(struct coord *c);
+/* Ask coord_run to return; safe from a signal handler or another thread. */
+void coord_stop(struct coord *c);
+void coord_free(struct coord **c);
+
+/*
+ * The key a buildlet of host_type presents:
+ * hex(HMAC-SHA256(master, host_type)), where the master secret lives in
+ * <data_dir>/master.key (created, mode 0600, if missing).
+ * out must hold SHA256_HEX_LEN + 1 bytes.
+ */
+rc_t coord_buildlet_key(const char *data_dir, const char *host_type, char *out,
+			struct errbuf *eb);
+
+#endif
