@@ -1,0 +1,320 @@
+/*
+ * api.c - the JSON HTTP API under /api/v1 (see shared DESIGN.md).
+ *
+ * Handlers read the store and answer with jansson objects; every error is
+ * {"error":{"code","message"}} with the matching status. A build is
+ * committed to the store before its 201 goes out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "internal.h"
+#include "log.h"
+#include "request.h"
+#include "xalloc.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 1000
+
+static json_t *time_json(int64_t ms)
+{
+	char t[40];
+
+	if (!ms)
+		return json_null();
+	return json_string(clock_format_rfc3339(ms, t, sizeof t));
+}
+
+static json_t *job_json(const struct store_job *j)
+{
+	return json_pack("{s:I,s:I,s:s,s:s,s:i,s:i,s:s,s:s,s:i,s:o,s:o,s:o,s:I,s:s,s:b,s:o}",
+			 "id", (json_int_t)j->id, "build", (json_int_t)j->build_id,
+			 "platform", j->platform, "state", job_state_name(j->state),
+			 "exit_code", j->exit_code, "signal", j->signal,
+			 "error", j->error, "buildlet", j->buildlet,
+			 "attempt", j->attempt, "created", time_json(j->created_ms),
+			 "started", time_json(j->started_ms),
+			 "finished", time_json(j->finished_ms),
+			 "duration_ms", (json_int_t)j->duration_ms,
+			 "reason", j->reason, "cached", 0,
+			 "labels", json_loads(j->labels, 0, NULL));
+}
+
+/* The build's state summarises its jobs' states. */
+static const char *build_state(const struct store_job *jobs, size_t n)
+{
+	int active = 0, running = 0, error = 0, failed = 0, cancelled = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		enum job_state s = jobs[i].state;
+
+		active += !job_state_final(s);
+		running += s == JOB_RUNNING || s == JOB_DISPATCHED;
+		error += s == JOB_ERROR;
+		failed += s == JOB_FAILED;
+		cancelled += s == JOB_CANCELLED;
+	}
+	if (active)
+		return running ? "running" : "queued";
+	if (error)
+		return "error";
+	if (failed)
+		return "failed";
+	return cancelled ? "cancelled" : "passed";
+}
+
+json_t *api_build_json(struct coord *c, int64_t id)
+{
+	struct store_build b;
+	struct store_job *jobs = NULL;
+	size_t n = 0;
+	json_t *out, *arr;
+
+	if (store_build_get(c->store, id, &b))
+		return NULL;
+	out = json_loads(b.spec, 0, NULL);
+	if (!out)
+		out = json_object();
+	json_object_del(out, "platforms");
+	store_job_list_build(c->store, id, &jobs, &n);
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, job_json(&jobs[i]));
+	json_object_set_new(out, "id", json_integer(b.id));
+	json_object_set_new(out, "created", time_json(b.created_ms));
+	json_object_set_new(out, "state", json_string(build_state(jobs, n)));
+	json_object_set_new(out, "jobs", arr);
+	store_job_array_free(&jobs, n);
+	store_build_clear(&b);
+	return out;
+}
+
+/* A decimal id in [1, 2^53). */
+static int64_t parse_id(const char *s, size_t len)
+{
+	int64_t v = 0;
+
+	if (len == 0 || len > 15)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v > 0 ? v : -1;
+}
+
+static int submit(struct http_conn *h)
+{
+	struct request_error err;
+	json_t *spec, *plats, *p;
+	char *text;
+	int64_t build, job, now = clock_wall_ms();
+	size_t i;
+	rc_t rc;
+
+	if (request_parse_build((const char *)buf_data(&h->body), h->body.len,
+				&spec, &err))
+		return http_respond_error(h, 400, err.code, "%s", err.message);
+	text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = store_build_insert(h->c->store, now,
+				(int)json_integer_value(json_object_get(spec, "priority")),
+				text, &build);
+	plats = json_object_get(spec, "platforms");
+	json_array_foreach(plats, i, p) {
+		char *labels = json_dumps(json_object_get(spec, "labels"), JSON_COMPACT);
+
+		if (!rc)
+			rc = store_job_insert(h->c->store, build, json_string_value(p),
+					      labels, (int)json_integer_value(
+							      json_object_get(spec, "priority")),
+					      now, &job);
+		free(labels);
+	}
+	free(text);
+	json_decref(spec);
+	if (!rc)
+		rc = store_flush(h->c->store);
+	if (rc)
+		return http_respond_error(h, 500, "store", "the build could not be "
+					  "stored (%s); nothing was queued", rc_str(rc));
+	log_info("build %lld accepted (%zu jobs)", (long long)build,
+		 json_array_size(plats));
+	h->c->sched_pending = 1;
+	h->c->dash_dirty = 1;
+	return http_respond_json(h, 201, api_build_json(h->c, build));
+}
+
+static int list_builds(struct http_conn *h)
+{
+	char state[32], platform[80], limit_s[16], before_s[24];
+	int64_t *ids = NULL, before = 0;
+	long limit = LIST_DEFAULT;
+	size_t n = 0;
+	json_t *arr;
+
+	http_query_arg(h, "state", state, sizeof state);
+	http_query_arg(h, "platform", platform, sizeof platform);
+	if (state[0] && job_state_parse(state) < 0)
+		return http_respond_error(h, 400, "bad_state", "unknown state \"%s\"",
+					  state);
+	if (platform[0] && !request_valid_platform(platform))
+		return http_respond_error(h, 400, "bad_platform",
+					  "\"%s\" is not GOOS/GOARCH", platform);
+	if (http_query_arg(h, "limit", limit_s, sizeof limit_s)) {
+		limit = parse_id(limit_s, strlen(limit_s));
+		if (limit < 1 || limit > LIST_MAX)
+			return http_respond_error(h, 400, "bad_limit",
+						  "limit must be 1..%d", LIST_MAX);
+	}
+	if (http_query_arg(h, "before", before_s, sizeof before_s) &&
+	    (before = parse_id(before_s, strlen(before_s))) < 0)
+		return http_respond_error(h, 400, "bad_before",
+					  "before must be a build id");
+	if (store_build_list(h->c->store, state[0] ? state : NULL,
+			     platform[0] ? platform : NULL, (int)limit, before,
+			     &ids, &n))
+		return http_respond_error(h, 500, "store", "cannot list builds");
+	arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *b = api_build_json(h->c, ids[i]);
+
+		if (b)
+			json_array_append_new(arr, b);
+	}
+	free(ids);
+	return http_respond_json(h, 200, json_pack("{s:o}", "builds", arr));
+}
+
+static json_t *attempt_json(const struct store_attempt *a)
+{
+	return json_pack("{s:i,s:s,s:o,s:o,s:o,s:i,s:i,s:I,s:s}", "n", a->n,
+			 "buildlet", a->buildlet, "dispatched",
+			 time_json(a->dispatched_ms), "started",
+			 time_json(a->started_ms), "finished",
+			 time_json(a->finished_ms), "exit_code", a->exit_code,
+			 "signal", a->signal, "duration_ms",
+			 (json_int_t)a->duration_ms, "error", a->error);
+}
+
+static int get_job(struct http_conn *h, int64_t id)
+{
+	struct store_job j;
+	struct store_attempt *att = NULL;
+	size_t n = 0;
+	json_t *out, *arr = json_array();
+
+	if (store_job_get(h->c->store, id, &j)) {
+		json_decref(arr);
+		return http_respond_error(h, 404, "not_found", "no job %lld",
+					  (long long)id);
+	}
+	out = job_json(&j);
+	store_attempt_list(h->c->store, id, &att, &n);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, attempt_json(&att[i]));
+	json_object_set_new(out, "attempts", arr);
+	json_object_set_new(out, "artifacts", json_array());
+	store_attempt_array_free(&att, n);
+	store_job_clear(&j);
+	return http_respond_json(h, 200, out);
+}
+
+static int get_log(struct http_conn *h, int64_t id)
+{
+	char follow[8], stream_s[16];
+	int stream = 0;
+
+	http_query_arg(h, "follow", follow, sizeof follow);
+	if (http_query_arg(h, "stream", stream_s, sizeof stream_s)) {
+		if (!strcmp(stream_s, "stdout"))
+			stream = 1;
+		else if (!strcmp(stream_s, "stderr"))
+			stream = 2;
+		else
+			return http_respond_error(h, 400, "bad_stream",
+						  "stream must be stdout or stderr");
+	}
+	return http_log_start(h, id, follow[0] && strcmp(follow, "0"), stream);
+}
+
+static int list_buildlets(struct http_conn *h)
+{
+	struct store_buildlet *b = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+
+	if (store_buildlet_list(h->c->store, &b, &n)) {
+		json_decref(arr);
+		return http_respond_error(h, 500, "store", "cannot list buildlets");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct session *s = session_find(h->c, b[i].name);
+
+		json_array_append_new(
+			arr, json_pack("{s:s,s:s,s:o,s:o,s:i,s:i,s:b,s:s,s:o,s:o}",
+				       "name", b[i].name, "host_type", b[i].host_type,
+				       "platforms", json_loads(b[i].platforms, 0, NULL),
+				       "labels", json_loads(b[i].labels, 0, NULL),
+				       "capacity", b[i].capacity, "running",
+				       s ? s->running : 0, "connected", s != NULL,
+				       "version", b[i].version, "first_seen",
+				       time_json(b[i].first_seen_ms), "last_seen",
+				       time_json(b[i].last_seen_ms)));
+	}
+	store_buildlet_array_free(&b, n);
+	return http_respond_json(h, 200, json_pack("{s:o}", "buildlets", arr));
+}
+
+/* Match "/api/v1/<coll>/<id><rest>" and return the id, or -1. */
+static int64_t path_id(const char *path, const char *coll, const char *rest)
+{
+	size_t cl = strlen(coll), rl = strlen(rest), n;
+	const char *id;
+
+	if (strncmp(path, coll, cl))
+		return -1;
+	id = path + cl;
+	n = strlen(id);
+	if (n <= rl || strcmp(id + n - rl, rest))
+		return -1;
+	return parse_id(id, n - rl);
+}
+
+static int not_allowed(struct http_conn *h)
+{
+	return http_respond_error(h, 405, "method_not_allowed",
+				  "%s is not allowed on %s", h->method, h->path);
+}
+
+int api_handle(struct http_conn *h)
+{
+	int get = !strcmp(h->method, "GET");
+	int64_t id;
+
+	if (!strcmp(h->path, "/api/v1/builds")) {
+		if (!strcmp(h->method, "POST"))
+			return submit(h);
+		return get ? list_builds(h) : not_allowed(h);
+	}
+	if (!strcmp(h->path, "/api/v1/buildlets"))
+		return get ? list_buildlets(h) : not_allowed(h);
+	if ((id = path_id(h->path, "/api/v1/builds/", "")) > 0) {
+		json_t *b;
+
+		if (!get)
+			return not_allowed(h);
+		b = api_build_json(h->c, id);
+		if (!b)
+			return http_respond_error(h, 404, "not_found",
+						  "no build %lld", (long long)id);
+		return http_respond_json(h, 200, b);
+	}
+	if ((id = path_id(h->path, "/api/v1/jobs/", "/log")) > 0)
+		return get ? get_log(h, id) : not_allowed(h);
+	if ((id = path_id(h->path, "/api/v1/jobs/", "")) > 0)
+		return get ? get_job(h, id) : not_allowed(h);
+	return http_respond_error(h, 404, "not_found", "no API route %s", h->path);
+}

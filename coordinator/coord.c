@@ -1,0 +1,168 @@
+/*
+ * coord.c - the coordinator object and its event loop.
+ *
+ * One lws context, one vhost, two protocols: "http" (API, dashboard files)
+ * and "rfarm.v1" (buildlet sessions). After every turn of the loop the
+ * scheduler runs if something changed and the store commits the turn's
+ * writes in one transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "fsutil.h"
+#include "internal.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define TICK_US (250 * LWS_US_PER_MS)
+#define DASH_MIN_INTERVAL_MS 500
+
+static const struct lws_protocols protocols[] = {
+	{"http", http_callback, sizeof(struct http_conn), 0, 0, NULL, 0},
+	{PROTO_SUBPROTOCOL, session_callback, sizeof(struct session *),
+	 64 * 1024, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0}};
+
+void coord_config_defaults(struct coord_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->listen_host = "127.0.0.1";
+	cfg->listen_port = 8080;
+	cfg->data_dir = "./rfarm-data";
+	cfg->heartbeat_ms = 5000;
+	cfg->default_timeout_s = 3600;
+	cfg->max_attempts = 3;
+}
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct coord *c = lws_container_of(sul, struct coord, tick);
+	int64_t now = clock_mono_ms();
+
+	if (c->dash_dirty && now - c->dash_rendered_ms >= DASH_MIN_INTERVAL_MS)
+		dash_render(c);
+	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
+}
+
+static void lws_log_to_ours(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && line[n - 1] == '\n')
+		n--;
+	if (level & LLL_ERR)
+		log_warn("lws: %.*s", (int)n, line);
+	else
+		log_debug("lws: %.*s", (int)n, line);
+}
+
+static rc_t open_store(struct coord *c, struct errbuf *eb)
+{
+	char *path = xasprintf("%s/rfarm.db", c->data_dir);
+	rc_t rc = store_open(path, &c->store, eb);
+
+	free(path);
+	return rc;
+}
+
+static rc_t create_context(struct coord *c, struct errbuf *eb)
+{
+	struct lws_context_creation_info info;
+
+	memset(&info, 0, sizeof info);
+	info.port = c->cfg.listen_port;
+	info.iface = c->cfg.listen_host;
+	info.protocols = protocols;
+	info.user = c;
+	info.pt_serv_buf_size = 64 * 1024;
+	info.timeout_secs = 30;
+	info.max_http_header_data = 8192;
+	c->ctx = lws_create_context(&info);
+	if (!c->ctx) {
+		errbuf_set(eb, "cannot listen on %s:%d (in use, or not a local "
+			   "address?)", c->cfg.listen_host, c->cfg.listen_port);
+		return RC_IO;
+	}
+	c->vhost = lws_get_vhost_by_name(c->ctx, "default");
+	return RC_OK;
+}
+
+static void announce(struct coord *c)
+{
+	int port = lws_get_vhost_listen_port(c->vhost);
+	char *url_file = xasprintf("%s/url", c->data_dir);
+
+	snprintf(c->base_url, sizeof c->base_url, "http://%s:%d",
+		 c->cfg.listen_host, port);
+	fs_write_atomic(url_file, c->base_url, strlen(c->base_url), 0644, NULL);
+	free(url_file);
+	log_info("listening on %s (dashboard %s/, API %s/api/v1/)", c->base_url,
+		 c->base_url, c->base_url);
+}
+
+struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
+{
+	struct coord *c = xcalloc(1, sizeof *c);
+
+	log_set_component("coordinator");
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
+	c->cfg = *cfg;
+	c->data_dir = xstrdup(cfg->data_dir);
+	c->dash_dir = xasprintf("%s/dashboard", c->data_dir);
+	list_init(&c->sessions);
+	list_init(&c->streams);
+	if (auth_load_master(c->data_dir, c->master, eb) ||
+	    open_store(c, eb) || create_context(c, eb))
+		goto fail;
+	announce(c);
+	dash_render(c);
+	c->sched_pending = 1;
+	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
+	return c;
+fail:
+	coord_free(&c);
+	return NULL;
+}
+
+int coord_run(struct coord *c)
+{
+	if (c->cfg.on_listening_cb)
+		c->cfg.on_listening_cb(c->cfg.ud, c->base_url);
+	while (!c->stop) {
+		if (lws_service(c->ctx, 0) < 0)
+			break;
+		if (c->sched_pending)
+			orch_schedule(c);
+		if (store_flush(c->store))
+			log_error("could not commit this turn's writes");
+	}
+	store_flush(c->store);
+	log_info("stopped");
+	return 0;
+}
+
+void coord_stop(struct coord *c)
+{
+	c->stop = 1;
+	if (c->ctx)
+		lws_cancel_service(c->ctx);
+}
+
+void coord_free(struct coord **cp)
+{
+	struct coord *c = *cp;
+
+	if (!c)
+		return;
+	if (c->ctx) {
+		lws_sul_cancel(&c->tick);
+		lws_context_destroy(c->ctx);
+	}
+	store_close(&c->store);
+	free(c->dash_dir);
+	free(c->data_dir);
+	free(c);
+	*cp = NULL;
+}

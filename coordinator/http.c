@@ -1,0 +1,393 @@
+/*
+ * http.c - the "http" protocol: request parsing, routing, response
+ * writing, log streaming and the dashboard's static files.
+ *
+ * A response body is copied into the connection's out buffer and written
+ * in pieces from WRITEABLE callbacks. A log is streamed straight from the
+ * store, 64 KiB at a time, so memory does not grow with log size; with
+ * ?follow=1 the stream waits for new chunks (http_streams_wake) until the
+ * job ends, then closes the connection to mark the end.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define WRITE_PIECE (32 * 1024)
+#define LOG_READ_BYTES (64 * 1024)
+
+static const struct {
+	enum lws_token_indexes tok; /* header token that carries the URI */
+	const char *name;           /* method name */
+} methods[] = {
+	{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+	{WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
+	{WSI_TOKEN_HEAD_URI, "HEAD"},     {WSI_TOKEN_PATCH_URI, "PATCH"},
+	{WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+};
+
+static void conn_reset(struct http_conn *h)
+{
+	if (h->link.next)
+		list_del(&h->link);
+	buf_free(&h->body);
+	buf_free(&h->out);
+	memset(h, 0, sizeof *h);
+}
+
+static int write_headers(struct http_conn *h, int status, const char *ctype,
+			 lws_filepos_t len, const char *extra_name,
+			 const char *extra_value)
+{
+	unsigned char hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE, *p = start,
+					   *end = hdr + sizeof hdr - 1;
+
+	if (lws_add_http_common_headers(h->wsi, (unsigned)status, ctype, len, &p, end) ||
+	    lws_add_http_header_by_name(h->wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, &p, end) ||
+	    (extra_name && lws_add_http_header_by_name(
+				   h->wsi, (const unsigned char *)extra_name,
+				   (const unsigned char *)extra_value,
+				   (int)strlen(extra_value), &p, end)) ||
+	    lws_finalize_write_http_header(h->wsi, start, &p, end))
+		return -1;
+	h->responded = 1;
+	return 0;
+}
+
+int http_respond(struct http_conn *h, int status, const char *content_type,
+		 const void *body, size_t len)
+{
+	buf_reset(&h->out);
+	h->out_off = 0;
+	if (buf_append(&h->out, body, len) ||
+	    write_headers(h, status, content_type, len, NULL, NULL))
+		return -1;
+	lws_callback_on_writable(h->wsi);
+	return 0;
+}
+
+int http_respond_json(struct http_conn *h, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	int r;
+
+	json_decref(body);
+	if (!text)
+		return -1;
+	r = http_respond(h, status, "application/json", text, strlen(text));
+	free(text);
+	return r;
+}
+
+int http_respond_error(struct http_conn *h, int status, const char *code,
+		       const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return http_respond_json(h, status,
+				 json_pack("{s:{s:s,s:s}}", "error", "code", code,
+					   "message", msg));
+}
+
+int http_query_arg(struct http_conn *h, const char *name, char *out, size_t n)
+{
+	char key[64], tmp[512];
+	const char *v;
+
+	snprintf(key, sizeof key, "%s=", name);
+	v = lws_get_urlarg_by_name(h->wsi, key, tmp, sizeof tmp);
+	if (!v) {
+		out[0] = '\0';
+		return 0;
+	}
+	snprintf(out, n, "%s", v);
+	return 1;
+}
+
+/* ---- log streaming ---- */
+
+void http_streams_wake(struct coord *c, int64_t job)
+{
+	struct list *l;
+
+	list_for_each(l, &c->streams) {
+		struct http_conn *h = list_entry(l, struct http_conn, link);
+
+		if (h->job == job)
+			lws_callback_on_writable(h->wsi);
+	}
+}
+
+int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
+{
+	struct store_job j;
+	int64_t size = 0;
+
+	if (store_job_get(h->c->store, job, &j))
+		return http_respond_error(h, 404, "not_found", "no job %lld",
+					  (long long)job);
+	h->streaming = 1;
+	h->follow = follow;
+	h->job = job;
+	h->attempt = j.attempt;
+	h->stream = stream;
+	store_job_clear(&j);
+	buf_init(&h->out, 0, 0);
+	if (follow) {
+		list_add_tail(&h->c->streams, &h->link);
+		if (write_headers(h, 200, "text/plain; charset=utf-8",
+				  LWS_ILLEGAL_HTTP_CONTENT_LEN,
+				  "x-content-type-options:", "nosniff"))
+			return -1;
+	} else {
+		if (h->attempt > 0 &&
+		    store_log_size(h->c->store, job, h->attempt, stream, &size))
+			return http_respond_error(h, 500, "store",
+						  "cannot read the log");
+		h->remaining = size;
+		if (write_headers(h, 200, "text/plain; charset=utf-8",
+				  (lws_filepos_t)size, "x-content-type-options:",
+				  "nosniff"))
+			return -1;
+	}
+	lws_callback_on_writable(h->wsi);
+	return 0;
+}
+
+static void collect_chunk(void *ud, int64_t seq, int stream, const void *data,
+			  size_t len)
+{
+	struct http_conn *h = ud;
+
+	(void)seq;
+	(void)stream;
+	buf_append(&h->out, data, len);
+}
+
+/* Fill h->out with the next log bytes. Returns 1 when the stream is over. */
+static int log_refill(struct http_conn *h)
+{
+	struct store_job j;
+	int final, over = 0;
+
+	buf_reset(&h->out);
+	h->out_off = 0;
+	if (!h->follow) {
+		if (h->remaining > 0)
+			store_log_read(h->c->store, h->job, h->attempt, h->stream,
+				       h->next_seq, LOG_READ_BYTES, 0,
+				       collect_chunk, h, &h->next_seq);
+		if (h->out.len > (size_t)h->remaining)
+			h->out.len = (size_t)h->remaining; /* grew meanwhile */
+		h->remaining -= (int64_t)h->out.len;
+		return h->out.len == 0;
+	}
+	if (store_job_get(h->c->store, h->job, &j))
+		return 1;
+	final = job_state_final(j.state);
+	if (j.attempt != h->attempt) {
+		if (h->attempt > 0)
+			buf_printf(&h->out, "\n--- rfarm: attempt %d lost; "
+				   "attempt %d follows ---\n", h->attempt, j.attempt);
+		h->attempt = j.attempt;
+		h->next_seq = 0;
+	}
+	if (h->attempt > 0)
+		store_log_read(h->c->store, h->job, h->attempt, h->stream,
+			       h->next_seq, LOG_READ_BYTES, !final, collect_chunk,
+			       h, &h->next_seq);
+	if (h->out.len == 0 && final)
+		over = 1;
+	store_job_clear(&j);
+	return over;
+}
+
+static int write_out(struct http_conn *h)
+{
+	unsigned char piece[LWS_PRE + WRITE_PIECE];
+	size_t n = h->out.len - h->out_off;
+
+	if (n > WRITE_PIECE)
+		n = WRITE_PIECE;
+	memcpy(piece + LWS_PRE, buf_data(&h->out) + h->out_off, n);
+	if (lws_write(h->wsi, piece + LWS_PRE, n, LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	h->out_off += n;
+	return 0;
+}
+
+static int on_writeable(struct http_conn *h)
+{
+	if (!h->responded)
+		return 0;
+	if (h->out_off < h->out.len) {
+		if (write_out(h))
+			return -1;
+		lws_callback_on_writable(h->wsi);
+		return 0;
+	}
+	if (h->streaming) {
+		if (!log_refill(h)) {
+			if (h->out.len)
+				lws_callback_on_writable(h->wsi);
+			return 0; /* a follower sleeps until woken */
+		}
+		if (h->follow)
+			return -1; /* closing marks the end of the log */
+	}
+	/* An unread oversized body would be parsed as the next request. */
+	if (h->body.err == RC_TOO_LARGE)
+		return -1;
+	if (lws_http_transaction_completed(h->wsi))
+		return -1;
+	return 0;
+}
+
+/* ---- static dashboard files ---- */
+
+static const char *mime_for(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (!dot)
+		return "application/octet-stream";
+	if (!strcmp(dot, ".html"))
+		return "text/html; charset=utf-8";
+	if (!strcmp(dot, ".css"))
+		return "text/css";
+	if (!strcmp(dot, ".js"))
+		return "application/javascript";
+	if (!strcmp(dot, ".json"))
+		return "application/json";
+	if (!strcmp(dot, ".log") || !strcmp(dot, ".txt"))
+		return "text/plain; charset=utf-8";
+	return "application/octet-stream";
+}
+
+static int safe_rel_path(const char *p)
+{
+	if (strstr(p, "..") || strstr(p, "//"))
+		return 0;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '/' || *p == '.' ||
+		      *p == '-' || *p == '_'))
+			return 0;
+	return 1;
+}
+
+static int serve_static(struct http_conn *h)
+{
+	char *file;
+	struct stat st;
+	int r;
+
+	if (strcmp(h->method, "GET"))
+		return http_respond_error(h, 405, "method_not_allowed",
+					  "%s is not allowed on %s", h->method,
+					  h->path);
+	if (!safe_rel_path(h->path))
+		return http_respond_error(h, 404, "not_found", "no such page");
+	file = xasprintf("%s%s%s", h->c->dash_dir, h->path,
+			 h->path[strlen(h->path) - 1] == '/' ? "index.html" : "");
+	if (stat(file, &st) || !S_ISREG(st.st_mode)) {
+		free(file);
+		return http_respond_error(h, 404, "not_found", "no page %s", h->path);
+	}
+	r = lws_serve_http_file(h->wsi, file, mime_for(file), NULL, 0);
+	free(file);
+	if (r < 0)
+		return -1;
+	return r > 0 && lws_http_transaction_completed(h->wsi) ? -1 : 0;
+}
+
+/* ---- requests ---- */
+
+static int route(struct http_conn *h)
+{
+	if (!strcmp(h->path, "/alive"))
+		return http_respond(h, 200, "text/plain", "ok\n", 3);
+	if (!strncmp(h->path, "/api/", 5))
+		return api_handle(h);
+	return serve_static(h);
+}
+
+static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
+		   const char *uri)
+{
+	char cl[32];
+	long long len = -1;
+
+	conn_reset(h);
+	h->c = c;
+	h->wsi = wsi;
+	buf_init(&h->body, 0, COORD_MAX_BODY);
+	buf_init(&h->out, 0, 0);
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (lws_hdr_total_length(wsi, methods[i].tok) > 0) {
+			snprintf(h->method, sizeof h->method, "%s", methods[i].name);
+			break;
+		}
+	snprintf(h->path, sizeof h->path, "%s", uri);
+	if (strcmp(h->method, "POST") && strcmp(h->method, "PUT"))
+		return route(h);
+	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+		len = atoll(cl);
+	if (len > COORD_MAX_BODY) {
+		h->body.err = RC_TOO_LARGE;
+		return http_respond_error(h, 413, "too_large",
+					  "request body of %lld bytes is over the "
+					  "limit of %d bytes", len, COORD_MAX_BODY);
+	}
+	if (len == 0)
+		return route(h);
+	return 0; /* wait for the body */
+}
+
+static int on_body_done(struct http_conn *h)
+{
+	if (h->body.err == RC_TOO_LARGE)
+		return http_respond_error(h, 413, "too_large",
+					  "request body is over the limit of %d bytes",
+					  COORD_MAX_BODY);
+	return route(h);
+}
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		  void *user, void *in, size_t len)
+{
+	struct coord *c = lws_context_user(lws_get_context(wsi));
+	struct http_conn *h = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return on_http(c, h, wsi, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!h->responded)
+			buf_append(&h->body, in, len);
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return h->responded ? 0 : on_body_done(h);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return on_writeable(h);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (h)
+			conn_reset(h);
+		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* A WebSocket upgrade that did not ask for rfarm.v1. */
+		return -1;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}

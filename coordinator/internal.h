@@ -1,0 +1,149 @@
+/*
+ * internal.h - what the files of coordinator/ share with each other and
+ * nobody else: the coordinator object, buildlet sessions, HTTP streams.
+ *
+ * Everything here runs on the one event-loop thread; nothing is locked.
+ */
+#ifndef RFARM_COORD_INTERNAL_H
+#define RFARM_COORD_INTERNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#include "buf.h"
+#include "coordinator.h"
+#include "jobstate.h"
+#include "list.h"
+#include "proto.h"
+#include "sha256.h"
+#include "store.h"
+
+#define RFARM_VERSION "0.1.0"
+#define COORD_MAX_BODY (1024 * 1024)     /* largest API request body */
+#define COORD_MAX_OUTQ (64 * 1024 * 1024) /* bytes queued to one buildlet */
+
+struct coord {
+	struct coord_config cfg;    /* copy of the caller's configuration */
+	char *data_dir;             /* owned copy of cfg.data_dir */
+	char *dash_dir;             /* <data>/dashboard */
+	char master[SHA256_HEX_LEN + 1]; /* secret behind buildlet keys */
+	char base_url[128];         /* http://host:port */
+	struct store *store;        /* the database */
+	struct lws_context *ctx;    /* the one event loop */
+	struct lws_vhost *vhost;    /* the listening vhost */
+	volatile sig_atomic_t stop; /* set by coord_stop */
+	struct list sessions;       /* struct session, connected buildlets */
+	struct list streams;        /* struct http_conn following a log */
+	int sched_pending;          /* run the scheduler after this turn */
+	int dash_dirty;             /* results changed since last render */
+	int64_t dash_rendered_ms;   /* monotonic time of the last render */
+	uint64_t next_session;      /* for session ids */
+	lws_sorted_usec_list_t tick; /* housekeeping timer */
+};
+
+/* One attempt a buildlet is running for us. */
+struct session_job {
+	struct list link; /* in session->jobs */
+	int64_t job;      /* job id */
+	int attempt;      /* attempt number */
+};
+
+/* A queued outbound WebSocket frame with LWS_PRE headroom. */
+struct frame {
+	struct list link; /* in session->outq */
+	struct buf b;     /* encoded message */
+};
+
+struct session {
+	struct list link;        /* in coord->sessions once hello is done */
+	struct coord *c;         /* owner */
+	struct lws *wsi;         /* the connection */
+	char id[32];             /* session id sent in welcome */
+	char host_type[128];     /* authenticated in the upgrade request */
+	char peer[64];           /* peer address, for logs */
+	int hello_done;          /* hello received and accepted */
+	struct proto_hello hello; /* what the buildlet said about itself */
+	int running;             /* attempts assigned and not done */
+	struct list outq;        /* struct frame waiting for WRITEABLE */
+	size_t outq_bytes;       /* total bytes in outq */
+	struct buf rx;           /* message being reassembled */
+	int closing;             /* close at the next WRITEABLE */
+	char close_reason[124];  /* sent in the close frame */
+	int close_status;        /* WebSocket close code */
+};
+
+/* An HTTP request in progress (per-connection data of the http protocol). */
+struct http_conn {
+	struct coord *c;         /* owner */
+	struct lws *wsi;         /* connection */
+	char method[8];          /* GET, POST, ... */
+	char path[512];          /* URI path without the query */
+	struct buf body;         /* request body, capped */
+	struct buf out;          /* response bytes not yet written */
+	size_t out_off;          /* bytes of out already written */
+	int responded;           /* headers written */
+	/* log streaming */
+	int streaming;           /* this is a log stream */
+	int follow;              /* keep going until the job ends */
+	int64_t job;             /* job whose log is streamed */
+	int attempt;             /* attempt being streamed */
+	int stream;              /* 0 both, 1 stdout, 2 stderr */
+	int64_t next_seq;        /* next chunk to send */
+	int64_t remaining;       /* bytes still to send (non-follow) */
+	struct list link;        /* in coord->streams while following */
+};
+
+/* ---- session.c: the /buildlet WebSocket protocol ---- */
+int session_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		     void *user, void *in, size_t len);
+/* Queue m for the buildlet; closes the session if it cannot keep up. */
+void session_send(struct session *s, const struct proto_msg *m);
+/* Close with a WebSocket status and reason at the next opportunity. */
+void session_close(struct session *s, int status, const char *reason);
+struct session *session_find(struct coord *c, const char *name);
+
+/* ---- orch.c: job life cycle ---- */
+/* The one door for job state changes: checks legality and logs it. */
+int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
+			enum job_state to);
+void orch_schedule(struct coord *c);
+void orch_on_hello(struct coord *c, struct session *s);
+void orch_on_started(struct coord *c, struct session *s,
+		     const struct proto_attempt_ref *r);
+void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l);
+void orch_on_done(struct coord *c, struct session *s,
+		  const struct proto_done *d);
+void orch_on_session_closed(struct coord *c, struct session *s);
+
+/* ---- http.c: the HTTP protocol ---- */
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		  void *user, void *in, size_t len);
+/* Respond with a body (copied); headers are written now. */
+int http_respond(struct http_conn *h, int status, const char *content_type,
+		 const void *body, size_t len);
+int http_respond_json(struct http_conn *h, int status, json_t *body);
+int http_respond_error(struct http_conn *h, int status, const char *code,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Wake every log stream of job (new output or the job ended). */
+void http_streams_wake(struct coord *c, int64_t job);
+/* Start streaming a job's log. */
+int http_log_start(struct http_conn *h, int64_t job, int follow, int stream);
+/* Query argument by name ("follow"), "" if absent; 0 if absent. */
+int http_query_arg(struct http_conn *h, const char *name, char *out, size_t n);
+
+/* ---- api.c: /api/v1 routes ---- */
+/* Handle an API request; returns what the lws callback should return. */
+int api_handle(struct http_conn *h);
+json_t *api_build_json(struct coord *c, int64_t build_id);
+
+/* ---- auth.c ---- */
+rc_t auth_load_master(const char *data_dir, char *master, struct errbuf *eb);
+void auth_key_for(const char *master, const char *host_type, char *out);
+
+/* ---- dash.c ---- */
+void dash_render(struct coord *c);
+
+#endif

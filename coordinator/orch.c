@@ -1,0 +1,348 @@
+/*
+ * orch.c - the job life cycle: dispatching queued jobs to buildlets and
+ * recording what buildlets report back.
+ *
+ * Every state change goes through orch_job_transition(), which refuses
+ * illegal moves, logs "job 42: queued -> dispatched" and runs the on-enter
+ * work (wake log followers, mark the dashboard dirty, reschedule). A
+ * result is recorded once per attempt: a late or repeated "done" is
+ * acknowledged and dropped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "internal.h"
+#include "log.h"
+#include "scheduler.h"
+#include "xalloc.h"
+
+#define QUEUE_SCAN_LIMIT 1000
+
+int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
+			enum job_state to)
+{
+	if (!job_state_legal(from, to)) {
+		log_error("job %lld: illegal transition %s -> %s refused",
+			  (long long)job, job_state_name(from), job_state_name(to));
+		return -1;
+	}
+	log_info("job %lld: %s -> %s", (long long)job, job_state_name(from),
+		 job_state_name(to));
+	c->dash_dirty = 1;
+	if (job_state_final(to) || to == JOB_QUEUED)
+		c->sched_pending = 1;
+	http_streams_wake(c, job);
+	return 0;
+}
+
+/* ---- building the run message from the stored request ---- */
+
+static void strv_from_json(struct proto_strv *v, json_t *arr)
+{
+	size_t i;
+	json_t *e;
+
+	v->n = json_array_size(arr);
+	v->v = xcalloc(v->n ? v->n : 1, sizeof(char *));
+	json_array_foreach(arr, i, e)
+		v->v[i] = xstrdup(json_string_value(e) ? json_string_value(e) : "");
+}
+
+static void env_from_json(struct proto_env *env, json_t *obj)
+{
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+
+	env->n = json_object_size(obj);
+	env->v = xcalloc(env->n ? env->n : 1, sizeof *env->v);
+	json_object_foreach(obj, k, v) {
+		env->v[i].key = xstrdup(k);
+		env->v[i].val = xstrdup(json_string_value(v) ? json_string_value(v) : "");
+		i++;
+	}
+}
+
+static rc_t run_from_spec(struct coord *c, const struct store_job *j,
+			  int attempt, struct proto_run *run)
+{
+	struct store_build b;
+	json_t *spec;
+	rc_t rc = store_build_get(c->store, j->build_id, &b);
+
+	if (rc)
+		return rc;
+	spec = json_loads(b.spec, 0, NULL);
+	store_build_clear(&b);
+	if (!spec)
+		return RC_INVALID;
+	memset(run, 0, sizeof *run);
+	run->job = j->id;
+	run->attempt = attempt;
+	run->platform = xstrdup(j->platform);
+	strv_from_json(&run->argv, json_object_get(spec, "command"));
+	run->script = xstrdup(json_string_value(json_object_get(spec, "script"))
+				      ? json_string_value(json_object_get(spec, "script"))
+				      : "");
+	env_from_json(&run->env, json_object_get(spec, "env"));
+	run->timeout_s = (int32_t)json_integer_value(json_object_get(spec, "timeout_s"));
+	if (run->timeout_s <= 0)
+		run->timeout_s = c->cfg.default_timeout_s;
+	run->source.kind = xstrdup("");
+	run->source.url = xstrdup("");
+	run->source.ref = xstrdup("");
+	run->source.sha256 = xstrdup("");
+	strv_from_json(&run->artifacts, NULL);
+	run->upload_url = xstrdup("");
+	run->upload_token = xstrdup("");
+	json_decref(spec);
+	return RC_OK;
+}
+
+static void dispatch(struct coord *c, struct session *s, const struct store_job *j)
+{
+	struct proto_msg m = {.type = PROTO_RUN};
+	int attempt = j->attempt + 1;
+
+	if (run_from_spec(c, j, attempt, &m.u.run)) {
+		log_error("job %lld: its build request cannot be read",
+			  (long long)j->id);
+		if (!orch_job_transition(c, j->id, j->state, JOB_ERROR))
+			store_job_finish(c->store, j->id, 0, JOB_ERROR, -1, 0, 0,
+					 "the stored build request is unreadable",
+					 clock_wall_ms());
+		return;
+	}
+	if (orch_job_transition(c, j->id, j->state, JOB_DISPATCHED) ||
+	    store_job_dispatch(c->store, j->id, attempt, s->hello.name,
+			       clock_wall_ms())) {
+		proto_msg_free(&m);
+		return;
+	}
+	session_send(s, &m);
+	s->running++;
+	proto_msg_free(&m);
+}
+
+/* ---- the scheduler pass ---- */
+
+struct queue_copy {
+	struct store_job *jobs; /* copies of queued jobs, in queue order */
+	size_t n, cap;
+};
+
+static int collect_job(void *ud, const struct store_job *j)
+{
+	struct queue_copy *q = ud;
+	struct store_job *dst;
+
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 64;
+		q->jobs = xrealloc(q->jobs, q->cap * sizeof *q->jobs);
+	}
+	dst = &q->jobs[q->n++];
+	*dst = *j;
+	dst->platform = xstrdup(j->platform);
+	dst->labels = xstrdup(j->labels);
+	dst->buildlet = xstrdup(j->buildlet);
+	dst->error = xstrdup(j->error);
+	dst->reason = xstrdup(j->reason);
+	return 0;
+}
+
+static size_t candidates_build(struct coord *c, struct sched_candidate **cand,
+			       struct session ***owners)
+{
+	struct list *l;
+	size_t n = 0;
+
+	list_for_each(l, &c->sessions)
+		n++;
+	*cand = xcalloc(n ? n : 1, sizeof **cand);
+	*owners = xcalloc(n ? n : 1, sizeof **owners);
+	n = 0;
+	list_for_each(l, &c->sessions) {
+		struct session *s = list_entry(l, struct session, link);
+
+		if (s->closing || !s->hello_done)
+			continue;
+		(*cand)[n] = (struct sched_candidate){
+			(const char *const *)s->hello.platforms.v,
+			s->hello.platforms.n,
+			(const char *const *)s->hello.labels.v, s->hello.labels.n,
+			s->hello.capacity, s->running};
+		(*owners)[n++] = s;
+	}
+	return n;
+}
+
+static void schedule_one(struct coord *c, struct sched_candidate *cand,
+			 struct session **owners, size_t n,
+			 const struct store_job *j)
+{
+	json_t *labels = json_loads(j->labels, 0, NULL);
+	const char **lv = xcalloc(json_array_size(labels) + 1, sizeof *lv);
+	struct sched_job sj = {j->platform, lv, json_array_size(labels)};
+	enum sched_verdict v;
+	char reason[256];
+	size_t pick = 0;
+
+	for (size_t i = 0; i < sj.n_labels; i++)
+		lv[i] = json_string_value(json_array_get(labels, i));
+	v = sched_pick(cand, n, &sj, &pick);
+	if (v == SCHED_PICKED) {
+		dispatch(c, owners[pick], j);
+		cand[pick].running = owners[pick]->running;
+	} else {
+		sched_reason(v, &sj, reason, sizeof reason);
+		if (strcmp(reason, j->reason)) {
+			store_job_set_reason(c->store, j->id, reason);
+			c->dash_dirty = 1;
+		}
+	}
+	free(lv);
+	json_decref(labels);
+}
+
+void orch_schedule(struct coord *c)
+{
+	struct queue_copy q = {NULL, 0, 0};
+	struct sched_candidate *cand;
+	struct session **owners;
+	size_t n;
+
+	c->sched_pending = 0;
+	if (store_job_scan_queue(c->store, QUEUE_SCAN_LIMIT, collect_job, &q))
+		log_error("cannot read the queue");
+	n = candidates_build(c, &cand, &owners);
+	for (size_t i = 0; i < q.n; i++)
+		schedule_one(c, cand, owners, n, &q.jobs[i]);
+	store_job_array_free(&q.jobs, q.n);
+	free(cand);
+	free(owners);
+}
+
+/* ---- what buildlets report ---- */
+
+/* Load the job and check that this session runs this attempt of it. */
+static int owned_attempt(struct coord *c, struct session *s, int64_t job,
+			 int attempt, struct store_job *j)
+{
+	if (store_job_get(c->store, job, j))
+		return 0;
+	return j->attempt == attempt && !strcmp(j->buildlet, s->hello.name);
+}
+
+static int count_running(void *ud, const struct store_job *j)
+{
+	struct session *s = ud;
+
+	if (!strcmp(j->buildlet, s->hello.name))
+		s->running++;
+	return 0;
+}
+
+void orch_on_hello(struct coord *c, struct session *s)
+{
+	struct store_buildlet row;
+	json_t *plat = json_array(), *labels = json_array();
+	int64_t now = clock_wall_ms();
+
+	for (size_t i = 0; i < s->hello.platforms.n; i++)
+		json_array_append_new(plat, json_string(s->hello.platforms.v[i]));
+	for (size_t i = 0; i < s->hello.labels.n; i++)
+		json_array_append_new(labels, json_string(s->hello.labels.v[i]));
+	row = (struct store_buildlet){
+		s->hello.name, s->hello.host_type,
+		json_dumps(plat, JSON_COMPACT), json_dumps(labels, JSON_COMPACT),
+		s->hello.version, s->hello.capacity, now, now};
+	store_buildlet_upsert(c->store, &row);
+	free(row.platforms);
+	free(row.labels);
+	json_decref(plat);
+	json_decref(labels);
+	/* Attempts it was running before a reconnect still hold slots. */
+	s->running = 0;
+	store_job_scan_active(c->store, count_running, s);
+	c->sched_pending = 1;
+	c->dash_dirty = 1;
+}
+
+void orch_on_started(struct coord *c, struct session *s,
+		     const struct proto_attempt_ref *r)
+{
+	struct store_job j;
+
+	if (owned_attempt(c, s, r->job, r->attempt, &j) &&
+	    j.state == JOB_DISPATCHED &&
+	    !orch_job_transition(c, j.id, j.state, JOB_RUNNING))
+		store_job_started(c->store, j.id, r->attempt, clock_wall_ms());
+	store_job_clear(&j);
+}
+
+void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l)
+{
+	struct store_job j;
+
+	if (owned_attempt(c, s, l->job, l->attempt, &j)) {
+		store_log_append(c->store, l->job, l->attempt, l->seq, l->stream,
+				 l->data, l->len);
+		http_streams_wake(c, l->job);
+	} else {
+		log_debug("job %lld attempt %d: log from %s dropped (not its attempt)",
+			  (long long)l->job, (int)l->attempt, s->hello.name);
+	}
+	store_job_clear(&j);
+}
+
+static enum job_state result_state(const struct proto_done *d)
+{
+	if (d->error[0])
+		return JOB_ERROR;
+	return d->exit_code == 0 && d->signal == 0 ? JOB_PASSED : JOB_FAILED;
+}
+
+static void send_ack(struct session *s, int64_t job, int attempt)
+{
+	struct proto_msg ack = {.type = PROTO_ACK};
+
+	ack.u.ref.job = job;
+	ack.u.ref.attempt = attempt;
+	session_send(s, &ack);
+}
+
+void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d)
+{
+	struct store_job j;
+	enum job_state to = result_state(d);
+
+	if (!owned_attempt(c, s, d->job, d->attempt, &j) ||
+	    job_state_final(j.state)) {
+		log_info("job %lld attempt %d: result from %s already recorded "
+			 "or superseded; acknowledged and dropped",
+			 (long long)d->job, (int)d->attempt, s->hello.name);
+		store_job_clear(&j);
+		send_ack(s, d->job, d->attempt);
+		return;
+	}
+	if (!orch_job_transition(c, j.id, j.state, to) &&
+	    !store_job_finish(c->store, j.id, d->attempt, to, d->exit_code,
+			      d->signal, d->duration_ms, d->error, clock_wall_ms()) &&
+	    !store_flush(c->store)) {
+		/* Acknowledge only what is committed: until then the
+		 * buildlet keeps the result and resends it. */
+		send_ack(s, d->job, d->attempt);
+	}
+	if (s->running > 0)
+		s->running--;
+	store_job_clear(&j);
+}
+
+void orch_on_session_closed(struct coord *c, struct session *s)
+{
+	(void)s;
+	c->sched_pending = 1;
+	c->dash_dirty = 1;
+}

@@ -1,0 +1,225 @@
+/* request.c - build request validation (see request.h). */
+#include "request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+
+static rc_t fail(struct request_error *err, const char *code, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
+
+static rc_t fail(struct request_error *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(err->code, sizeof err->code, "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return RC_INVALID;
+}
+
+int request_valid_platform(const char *s)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/') ||
+	    strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '/'))
+			return 0;
+	return 1;
+}
+
+static rc_t parse_platforms(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *v = json_object_get(in, "platforms"), *out = json_array(), *e;
+	size_t i;
+
+	json_object_set_new(spec, "platforms", out);
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return fail(err, "bad_platform",
+			    "\"platforms\" must be a non-empty array such as "
+			    "[\"linux/amd64\"]");
+	if (json_array_size(v) > REQUEST_MAX_PLATFORMS)
+		return fail(err, "bad_platform", "at most %d platforms",
+			    REQUEST_MAX_PLATFORMS);
+	json_array_foreach(v, i, e) {
+		const char *p = json_string_value(e);
+
+		if (!p || !request_valid_platform(p))
+			return fail(err, "bad_platform",
+				    "platforms[%zu]: \"%.64s\" is not GOOS/GOARCH "
+				    "(for example linux/amd64)", i, p ? p : "(not a string)");
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(p, json_string_value(json_array_get(v, k))))
+				return fail(err, "bad_platform",
+					    "platform %s is listed twice", p);
+		json_array_append_new(out, json_string(p));
+	}
+	return RC_OK;
+}
+
+static rc_t parse_command(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *cmd = json_object_get(in, "command"), *script = json_object_get(in, "script"), *e;
+	size_t i;
+
+	if (cmd && script)
+		return fail(err, "bad_command", "give \"command\" or \"script\", not both");
+	if (script) {
+		const char *s = json_string_value(script);
+
+		if (!s || !*s)
+			return fail(err, "empty_command",
+				    "\"script\" must be a non-empty string");
+		json_object_set(spec, "script", script);
+		return RC_OK;
+	}
+	if (!cmd)
+		return fail(err, "empty_command",
+			    "nothing to run: give \"command\" (an array) or \"script\"");
+	if (!json_is_array(cmd) || json_array_size(cmd) == 0)
+		return fail(err, "empty_command",
+			    "\"command\" must be a non-empty array of strings");
+	if (json_array_size(cmd) > REQUEST_MAX_ARGS)
+		return fail(err, "bad_command", "at most %d arguments", REQUEST_MAX_ARGS);
+	json_array_foreach(cmd, i, e)
+		if (!json_is_string(e))
+			return fail(err, "bad_command", "command[%zu] is not a string", i);
+	if (!*json_string_value(json_array_get(cmd, 0)))
+		return fail(err, "empty_command", "command[0] (the program) is empty");
+	json_object_set(spec, "command", cmd);
+	return RC_OK;
+}
+
+static rc_t parse_env(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *env = json_object_get(in, "env"), *v;
+	const char *k;
+
+	if (!env) {
+		json_object_set_new(spec, "env", json_object());
+		return RC_OK;
+	}
+	if (!json_is_object(env))
+		return fail(err, "bad_env", "\"env\" must be an object of strings");
+	if (json_object_size(env) > REQUEST_MAX_ENV)
+		return fail(err, "bad_env", "at most %d variables", REQUEST_MAX_ENV);
+	json_object_foreach(env, k, v) {
+		if (!*k || strchr(k, '=') || strlen(k) > 256)
+			return fail(err, "bad_env", "bad variable name \"%.64s\"", k);
+		if (!strncmp(k, "RFARM_", 6))
+			return fail(err, "bad_env",
+				    "%.64s: RFARM_ variables are set by the buildlet", k);
+		if (!json_is_string(v))
+			return fail(err, "bad_env", "env.%.64s must be a string", k);
+	}
+	json_object_set(spec, "env", env);
+	return RC_OK;
+}
+
+static rc_t parse_labels(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *v = json_object_get(in, "labels"), *e;
+	size_t i;
+
+	if (!v) {
+		json_object_set_new(spec, "labels", json_array());
+		return RC_OK;
+	}
+	if (!json_is_array(v) || json_array_size(v) > REQUEST_MAX_LABELS)
+		return fail(err, "bad_label", "\"labels\" must be an array of at most "
+			    "%d strings", REQUEST_MAX_LABELS);
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || !*json_string_value(e) ||
+		    strlen(json_string_value(e)) > 64)
+			return fail(err, "bad_label", "labels[%zu] must be a "
+				    "non-empty string of at most 64 bytes", i);
+	json_object_set(spec, "labels", v);
+	return RC_OK;
+}
+
+static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *prio = json_object_get(in, "priority"), *t = json_object_get(in, "timeout");
+	json_int_t p = 0;
+	int64_t ms = 0;
+
+	if (prio) {
+		if (!json_is_integer(prio) || json_integer_value(prio) < -1000 ||
+		    json_integer_value(prio) > 1000)
+			return fail(err, "bad_priority",
+				    "\"priority\" must be an integer from -1000 to 1000");
+		p = json_integer_value(prio);
+	}
+	if (t && json_is_integer(t))
+		ms = json_integer_value(t) * 1000;
+	else if (t && json_is_string(t))
+		ms = clock_parse_duration_ms(json_string_value(t));
+	else if (t)
+		ms = -1;
+	if (t && (ms <= 0 || ms > (int64_t)REQUEST_MAX_TIMEOUT_S * 1000))
+		return fail(err, "bad_timeout",
+			    "\"timeout\" must be a duration such as \"90s\", \"10m\" "
+			    "or \"2h\", at most 7 days");
+	json_object_set_new(spec, "priority", json_integer(p));
+	json_object_set_new(spec, "timeout_s", json_integer((ms + 999) / 1000));
+	return RC_OK;
+}
+
+static const char *const known_keys[] = {"platforms", "command", "script", "env",
+					 "labels", "priority", "timeout"};
+
+static rc_t check_keys(json_t *in, struct request_error *err)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(in, k, v) {
+		size_t i, n = sizeof known_keys / sizeof known_keys[0];
+
+		for (i = 0; i < n && strcmp(k, known_keys[i]); i++)
+			;
+		if (i < n)
+			continue;
+		if (!strcmp(k, "source") || !strcmp(k, "artifacts"))
+			return fail(err, "unsupported",
+				    "\"%s\" is not supported by this coordinator yet", k);
+		return fail(err, "unknown_field", "unknown field \"%.64s\"", k);
+	}
+	return RC_OK;
+}
+
+rc_t request_parse_build(const char *body, size_t len, json_t **spec,
+			 struct request_error *err)
+{
+	json_error_t je;
+	json_t *in, *out = json_object();
+	rc_t rc;
+
+	*spec = NULL;
+	in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!in) {
+		json_decref(out);
+		return fail(err, "bad_json", "request body is not valid JSON: %s "
+			    "(line %d, column %d)", je.text, je.line, je.column);
+	}
+	if (!json_is_object(in))
+		rc = fail(err, "bad_json", "request body must be a JSON object");
+	else if (!(rc = check_keys(in, err)) && !(rc = parse_platforms(in, out, err)) &&
+		 !(rc = parse_command(in, out, err)) && !(rc = parse_env(in, out, err)) &&
+		 !(rc = parse_labels(in, out, err)))
+		rc = parse_numbers(in, out, err);
+	json_decref(in);
+	if (rc) {
+		json_decref(out);
+		return rc;
+	}
+	*spec = out;
+	return RC_OK;
+}

@@ -1,0 +1,36 @@
+/*
+ * request.h - validating a build request (POST /api/v1/builds).
+ *
+ * Pure: JSON text in, a normalized spec or a precise error out. The spec
+ * is what the store keeps and what dispatch turns into "run" messages:
+ *   {"platforms":[...], "command":[...] | "script":"...", "env":{...},
+ *    "labels":[...], "priority":N, "timeout_s":N}
+ */
+#ifndef RFARM_REQUEST_H
+#define RFARM_REQUEST_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "rc.h"
+
+#define REQUEST_MAX_PLATFORMS 64
+#define REQUEST_MAX_ARGS 4096
+#define REQUEST_MAX_ENV 1024
+#define REQUEST_MAX_LABELS 64
+#define REQUEST_MAX_TIMEOUT_S (7 * 24 * 3600)
+
+struct request_error {
+	char code[32];     /* machine-readable, e.g. "bad_platform" */
+	char message[400]; /* what a user needs to fix it */
+};
+
+/* Parse and validate; on success *spec is a new reference. */
+rc_t request_parse_build(const char *body, size_t len, json_t **spec,
+			 struct request_error *err);
+
+/* 1 if s is "goos/goarch" (lower-case letters and digits). */
+int request_valid_platform(const char *s);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * session.c - the /buildlet WebSocket protocol ("rfarm.v1").
+ *
+ * A buildlet authenticates in the upgrade request (bearer key for the host
+ * type it names in x-rfarm-host-type), then says hello; from then on this
+ * file decodes its messages and hands them to orch.c, and writes what
+ * orch.c queues, one frame per WRITEABLE callback. Any protocol violation
+ * closes that one session with a status and a reason; the coordinator
+ * carries on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "internal.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define HOST_TYPE_HDR "x-rfarm-host-type:"
+
+static int valid_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+		      *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* "goos/goarch": lower-case letters and digits, one slash. */
+static int valid_platform(const char *s)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '/'))
+			return 0;
+	return 1;
+}
+
+struct session *session_find(struct coord *c, const char *name)
+{
+	struct list *l;
+
+	list_for_each(l, &c->sessions) {
+		struct session *s = list_entry(l, struct session, link);
+
+		if (s->hello_done && !strcmp(s->hello.name, name))
+			return s;
+	}
+	return NULL;
+}
+
+void session_close(struct session *s, int status, const char *reason)
+{
+	if (s->closing)
+		return;
+	s->closing = 1;
+	s->close_status = status;
+	snprintf(s->close_reason, sizeof s->close_reason, "%s", reason);
+	log_warn("buildlet %s (%s): closing session: %s",
+		 s->hello_done ? s->hello.name : "?", s->peer, reason);
+	lws_callback_on_writable(s->wsi);
+}
+
+void session_send(struct session *s, const struct proto_msg *m)
+{
+	struct frame *f = xcalloc(1, sizeof *f);
+	struct errbuf eb = {""};
+
+	buf_init(&f->b, LWS_PRE, 0);
+	if (proto_encode(m, NULL, &f->b, &eb)) {
+		log_error("cannot encode %s for %s: %s", proto_type_name(m->type),
+			  s->hello.name, eb.msg);
+		buf_free(&f->b);
+		free(f);
+		return;
+	}
+	if (s->outq_bytes + f->b.len > COORD_MAX_OUTQ) {
+		buf_free(&f->b);
+		free(f);
+		session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			      "buildlet does not read its messages");
+		return;
+	}
+	s->outq_bytes += f->b.len;
+	list_add_tail(&s->outq, &f->link);
+	lws_callback_on_writable(s->wsi);
+}
+
+/* Checked before the upgrade completes, so a bad key is an HTTP refusal. */
+static int on_filter(struct coord *c, struct lws *wsi)
+{
+	char uri[64], auth[256], host_type[128], peer[64], want[SHA256_HEX_LEN + 1];
+	int n;
+
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
+	    strcmp(uri, "/buildlet")) {
+		log_warn("refused WebSocket from %s: path is not /buildlet", peer);
+		return -1;
+	}
+	n = lws_hdr_custom_copy(wsi, host_type, sizeof host_type, HOST_TYPE_HDR,
+				(int)strlen(HOST_TYPE_HDR));
+	if (n <= 0 || !valid_name(host_type, 64)) {
+		log_warn("refused buildlet from %s: missing or bad %s header",
+			 peer, HOST_TYPE_HDR);
+		return -1;
+	}
+	if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 7 ||
+	    strncmp(auth, "Bearer ", 7)) {
+		log_warn("refused buildlet from %s: no bearer key", peer);
+		return -1;
+	}
+	auth_key_for(c->master, host_type, want);
+	if (!secret_equal(auth + 7, want)) {
+		log_warn("refused buildlet from %s: wrong key for host type %s",
+			 peer, host_type);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_established(struct coord *c, struct lws *wsi,
+			   struct session **pss)
+{
+	struct session *s = xcalloc(1, sizeof *s);
+
+	s->c = c;
+	s->wsi = wsi;
+	list_init(&s->link);
+	list_init(&s->outq);
+	buf_init(&s->rx, 0, proto_default_limits.max_message);
+	snprintf(s->id, sizeof s->id, "s%llu",
+		 (unsigned long long)++c->next_session);
+	lws_get_peer_simple(wsi, s->peer, sizeof s->peer);
+	lws_hdr_custom_copy(wsi, s->host_type, sizeof s->host_type,
+			    HOST_TYPE_HDR, (int)strlen(HOST_TYPE_HDR));
+	*pss = s;
+}
+
+static const char *check_hello(struct session *s, const struct proto_hello *h,
+			       char *why, size_t n)
+{
+	if (h->proto != PROTO_VERSION)
+		snprintf(why, n, "unsupported protocol version %d (want %d)",
+			 (int)h->proto, PROTO_VERSION);
+	else if (!valid_name(h->name, 64))
+		snprintf(why, n, "bad buildlet name \"%.64s\" (letters, digits, "
+			 "'.', '_', '-'; at most 64)", h->name);
+	else if (strcmp(h->host_type, s->host_type))
+		snprintf(why, n, "hello says host type %.40s but the key is for %.40s",
+			 h->host_type, s->host_type);
+	else if (h->capacity < 1 || h->capacity > 1024)
+		snprintf(why, n, "capacity %d out of range (1..1024)", (int)h->capacity);
+	else
+		why[0] = '\0';
+	for (size_t i = 0; !why[0] && i < h->platforms.n; i++)
+		if (!valid_platform(h->platforms.v[i]))
+			snprintf(why, n, "bad platform \"%.40s\" (want goos/goarch)",
+				 h->platforms.v[i]);
+	return why[0] ? why : NULL;
+}
+
+static void on_hello(struct session *s, struct proto_msg *m)
+{
+	struct proto_msg w = {.type = PROTO_WELCOME};
+	struct session *old;
+	char why[160];
+
+	if (check_hello(s, &m->u.hello, why, sizeof why)) {
+		session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
+		return;
+	}
+	s->hello = m->u.hello;
+	memset(&m->u.hello, 0, sizeof m->u.hello); /* ownership moved */
+	if (!s->hello.platforms.n) {
+		s->hello.platforms.v = xcalloc(1, sizeof(char *));
+		s->hello.platforms.v[0] = xasprintf("%s/%s", s->hello.goos,
+						    s->hello.goarch);
+		s->hello.platforms.n = 1;
+	}
+	old = session_find(s->c, s->hello.name);
+	if (old) {
+		/* The newest session of a name wins: the old connection is
+		 * usually half-dead after a network drop. */
+		list_del(&old->link);
+		old->hello_done = 0;
+		session_close(old, LWS_CLOSE_STATUS_GOINGAWAY,
+			      "replaced by a new session of the same buildlet");
+	}
+	s->hello_done = 1;
+	list_add_tail(&s->c->sessions, &s->link);
+	w.u.welcome.session = s->id;
+	w.u.welcome.heartbeat_ms = s->c->cfg.heartbeat_ms;
+	w.u.welcome.max_message = (int64_t)proto_default_limits.max_message;
+	session_send(s, &w);
+	log_info("buildlet %s connected from %s (%s, capacity %d)",
+		 s->hello.name, s->peer, s->hello.host_type, (int)s->hello.capacity);
+	orch_on_hello(s->c, s);
+}
+
+static void on_message(struct session *s, const void *p, size_t n)
+{
+	struct proto_msg m;
+	struct errbuf eb = {""};
+	char why[300];
+
+	if (proto_decode(p, n, NULL, &m, &eb)) {
+		snprintf(why, sizeof why, "bad message: %s", eb.msg);
+		session_close(s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, why);
+		return;
+	}
+	if (!s->hello_done && m.type != PROTO_HELLO) {
+		snprintf(why, sizeof why, "expected hello, got %s",
+			 proto_type_name(m.type));
+		session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
+		goto out;
+	}
+	switch (m.type) {
+	case PROTO_HELLO:
+		if (s->hello_done)
+			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				      "hello sent twice");
+		else
+			on_hello(s, &m);
+		break;
+	case PROTO_HB:
+		store_buildlet_seen(s->c->store, s->hello.name, clock_wall_ms());
+		break;
+	case PROTO_STARTED:
+		orch_on_started(s->c, s, &m.u.ref);
+		break;
+	case PROTO_LOG:
+		orch_on_log(s->c, s, &m.u.log);
+		break;
+	case PROTO_DONE:
+		orch_on_done(s->c, s, &m.u.done);
+		break;
+	default:
+		snprintf(why, sizeof why, "%s is not a buildlet message",
+			 proto_type_name(m.type));
+		session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
+	}
+out:
+	proto_msg_free(&m);
+}
+
+static void on_receive(struct session *s, struct lws *wsi, const void *in,
+		       size_t len)
+{
+	char why[100];
+
+	if (s->closing)
+		return;
+	if (!lws_frame_is_binary(wsi)) {
+		session_close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+			      "text frames are not part of rfarm.v1");
+		return;
+	}
+	if (buf_append(&s->rx, in, len)) {
+		snprintf(why, sizeof why, "message too large (limit %zu bytes)",
+			 proto_default_limits.max_message);
+		session_close(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why);
+		return;
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return;
+	on_message(s, buf_data(&s->rx), s->rx.len);
+	buf_reset(&s->rx);
+}
+
+static int on_writeable(struct session *s, struct lws *wsi)
+{
+	struct list *l;
+	struct frame *f;
+	int n;
+
+	if (s->closing) {
+		lws_close_reason(wsi, (enum lws_close_status)s->close_status,
+				 (unsigned char *)s->close_reason,
+				 strlen(s->close_reason));
+		return -1;
+	}
+	l = list_pop(&s->outq);
+	if (!l)
+		return 0;
+	f = list_entry(l, struct frame, link);
+	s->outq_bytes -= f->b.len;
+	n = lws_write(wsi, buf_data(&f->b), f->b.len, LWS_WRITE_BINARY);
+	buf_free(&f->b);
+	free(f);
+	if (n < 0)
+		return -1;
+	if (!list_empty(&s->outq))
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static void session_free(struct session *s)
+{
+	struct list *l;
+
+	while ((l = list_pop(&s->outq))) {
+		struct frame *f = list_entry(l, struct frame, link);
+
+		buf_free(&f->b);
+		free(f);
+	}
+	list_del(&s->link);
+	buf_free(&s->rx);
+	proto_msg_free(&(struct proto_msg){.type = PROTO_HELLO, .u.hello = s->hello});
+	free(s);
+}
+
+static void on_closed(struct session *s)
+{
+	if (s->hello_done) {
+		log_info("buildlet %s disconnected", s->hello.name);
+		orch_on_session_closed(s->c, s);
+	}
+	session_free(s);
+}
+
+int session_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		     void *user, void *in, size_t len)
+{
+	struct coord *c = lws_context_user(lws_get_context(wsi));
+	struct session **pss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return on_filter(c, wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		on_established(c, wsi, pss);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (pss && *pss)
+			on_receive(*pss, wsi, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return pss && *pss ? on_writeable(*pss, wsi) : 0;
+	case LWS_CALLBACK_CLOSED:
+		if (pss && *pss) {
+			on_closed(*pss);
+			*pss = NULL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}

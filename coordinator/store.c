@@ -1,0 +1,842 @@
+/*
+ * store.c - SQLite persistence for the coordinator (see store.h).
+ *
+ * Statements live in one table indexed by enum stmt_id and are prepared on
+ * first use. Every write goes through begin_write(), which opens the
+ * loop turn's transaction if none is open; store_flush() commits it.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+#define STMTS(X)                                                             \
+	X(ST_BEGIN, "BEGIN IMMEDIATE")                                       \
+	X(ST_COMMIT, "COMMIT")                                               \
+	X(ST_BUILD_INSERT,                                                   \
+	  "INSERT INTO builds(created_ms, priority, spec) VALUES(?,?,?)")    \
+	X(ST_BUILD_GET, "SELECT id, created_ms, priority, spec FROM builds WHERE id=?") \
+	X(ST_JOB_INSERT,                                                     \
+	  "INSERT INTO jobs(build_id, platform, labels, state, priority, created_ms)" \
+	  " VALUES(?,?,?,'queued',?,?)")                                     \
+	X(ST_JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id=?")            \
+	X(ST_JOB_LIST_BUILD, "SELECT " JOB_COLS " FROM jobs WHERE build_id=? ORDER BY id") \
+	X(ST_JOB_QUEUE, "SELECT " JOB_COLS " FROM jobs WHERE state='queued'" \
+	  " ORDER BY priority DESC, created_ms, id LIMIT ?")                 \
+	X(ST_JOB_ACTIVE, "SELECT " JOB_COLS " FROM jobs"                     \
+	  " WHERE state IN ('dispatched','running') ORDER BY id")            \
+	X(ST_JOB_COUNT_STATE, "SELECT count(*) FROM jobs WHERE state=?")     \
+	X(ST_JOB_DISPATCH, "UPDATE jobs SET state='dispatched', attempt=?,"  \
+	  " buildlet=?, reason='' WHERE id=?")                               \
+	X(ST_ATTEMPT_INSERT, "INSERT OR REPLACE INTO attempts(job_id, n, buildlet," \
+	  " dispatched_ms) VALUES(?,?,?,?)")                                 \
+	X(ST_JOB_STARTED, "UPDATE jobs SET state='running', started_ms=?"   \
+	  " WHERE id=? AND attempt=?")                                       \
+	X(ST_ATTEMPT_STARTED, "UPDATE attempts SET started_ms=? WHERE job_id=? AND n=?") \
+	X(ST_JOB_FINISH, "UPDATE jobs SET state=?, exit_code=?, signal=?,"  \
+	  " duration_ms=?, error=?, finished_ms=?, reason='' WHERE id=?")    \
+	X(ST_ATTEMPT_FINISH, "UPDATE attempts SET finished_ms=?, exit_code=?," \
+	  " signal=?, duration_ms=?, error=? WHERE job_id=? AND n=?")        \
+	X(ST_JOB_REQUEUE, "UPDATE jobs SET state='queued', buildlet='',"    \
+	  " started_ms=0, reason=? WHERE id=?")                              \
+	X(ST_JOB_REASON, "UPDATE jobs SET reason=? WHERE id=?")              \
+	X(ST_ATTEMPT_LIST, "SELECT job_id, n, buildlet, dispatched_ms,"     \
+	  " coalesce(started_ms,0), coalesce(finished_ms,0),"                \
+	  " coalesce(exit_code,-1), coalesce(signal,0),"                     \
+	  " coalesce(duration_ms,0), error FROM attempts WHERE job_id=? ORDER BY n") \
+	X(ST_LOG_INSERT, "INSERT OR IGNORE INTO log_chunks(job_id, attempt," \
+	  " seq, stream, data) VALUES(?,?,?,?,?)")                           \
+	X(ST_LOG_SIZE, "SELECT coalesce(sum(length(data)),0) FROM log_chunks" \
+	  " WHERE job_id=? AND attempt=? AND (?=0 OR stream=?)")             \
+	X(ST_LOG_READ, "SELECT seq, stream, data FROM log_chunks"            \
+	  " WHERE job_id=? AND attempt=? AND seq>=? ORDER BY seq")           \
+	X(ST_BUILDLET_UPSERT, "INSERT INTO buildlets(name, host_type,"       \
+	  " platforms, labels, version, capacity, first_seen_ms, last_seen_ms)" \
+	  " VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET"         \
+	  " host_type=excluded.host_type, platforms=excluded.platforms,"     \
+	  " labels=excluded.labels, version=excluded.version,"               \
+	  " capacity=excluded.capacity, last_seen_ms=excluded.last_seen_ms") \
+	X(ST_BUILDLET_SEEN, "UPDATE buildlets SET last_seen_ms=? WHERE name=?") \
+	X(ST_BUILDLET_LIST, "SELECT name, host_type, platforms, labels,"    \
+	  " version, capacity, first_seen_ms, last_seen_ms FROM buildlets ORDER BY name")
+
+#define JOB_COLS                                                        \
+	"id, build_id, platform, labels, state, priority, created_ms,"  \
+	" attempt, buildlet, coalesce(started_ms,0),"                   \
+	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
+	" coalesce(signal,0), coalesce(duration_ms,0), error, reason"
+
+enum stmt_id {
+#define STMT_ENUM(id, sql) id,
+	STMTS(STMT_ENUM)
+#undef STMT_ENUM
+	ST__COUNT
+};
+
+static const char *const stmt_sql[] = {
+#define STMT_SQL(id, sql) sql,
+	STMTS(STMT_SQL)
+#undef STMT_SQL
+};
+
+struct store {
+	sqlite3 *db;                      /* the connection */
+	sqlite3_stmt *stmts[ST__COUNT];   /* prepared on first use */
+	int in_tx;                        /* a write transaction is open */
+};
+
+/* Each migration moves the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE builds("
+	" id INTEGER PRIMARY KEY,"
+	" created_ms INTEGER NOT NULL,"
+	" priority INTEGER NOT NULL DEFAULT 0,"
+	" spec TEXT NOT NULL);"
+	"CREATE TABLE jobs("
+	" id INTEGER PRIMARY KEY,"
+	" build_id INTEGER NOT NULL REFERENCES builds(id),"
+	" platform TEXT NOT NULL,"
+	" labels TEXT NOT NULL DEFAULT '[]',"
+	" state TEXT NOT NULL,"
+	" priority INTEGER NOT NULL DEFAULT 0,"
+	" created_ms INTEGER NOT NULL,"
+	" attempt INTEGER NOT NULL DEFAULT 0,"
+	" buildlet TEXT NOT NULL DEFAULT '',"
+	" started_ms INTEGER, finished_ms INTEGER,"
+	" exit_code INTEGER, signal INTEGER, duration_ms INTEGER,"
+	" error TEXT NOT NULL DEFAULT '',"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX jobs_by_build ON jobs(build_id);"
+	"CREATE INDEX jobs_queue ON jobs(priority DESC, created_ms, id)"
+	" WHERE state='queued';"
+	"CREATE INDEX jobs_by_state ON jobs(state);"
+	"CREATE TABLE attempts("
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" n INTEGER NOT NULL,"
+	" buildlet TEXT NOT NULL,"
+	" dispatched_ms INTEGER NOT NULL,"
+	" started_ms INTEGER, finished_ms INTEGER,"
+	" exit_code INTEGER, signal INTEGER, duration_ms INTEGER,"
+	" error TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY(job_id, n));"
+	"CREATE TABLE log_chunks("
+	" job_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, stream INTEGER NOT NULL, data BLOB NOT NULL,"
+	" PRIMARY KEY(job_id, attempt, seq)) WITHOUT ROWID;"
+	"CREATE TABLE buildlets("
+	" name TEXT PRIMARY KEY, host_type TEXT NOT NULL,"
+	" platforms TEXT NOT NULL, labels TEXT NOT NULL,"
+	" version TEXT NOT NULL, capacity INTEGER NOT NULL,"
+	" first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
+	"CREATE TABLE blobs("
+	" sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL);"
+	"CREATE TABLE artifacts("
+	" job_id INTEGER NOT NULL REFERENCES jobs(id), name TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
+	" PRIMARY KEY(job_id, name));",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+static rc_t db_error(struct store *s, const char *what)
+{
+	log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+	return RC_DB;
+}
+
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->stmts[id];
+
+	if (!st) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+				       SQLITE_PREPARE_PERSISTENT, &st, NULL)) {
+			/* Every statement is a constant: failing to prepare
+			 * one is a programming error, not a runtime one. */
+			log_error("store: prepare %s: %s", stmt_sql[id],
+				  sqlite3_errmsg(s->db));
+			abort();
+		}
+		s->stmts[id] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Run a statement that returns no rows. */
+static rc_t step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return db_error(s, what);
+	return RC_OK;
+}
+
+static rc_t begin_write(struct store *s)
+{
+	rc_t rc;
+
+	if (s->in_tx)
+		return RC_OK;
+	rc = step_done(s, stmt(s, ST_BEGIN), "begin");
+	if (!rc)
+		s->in_tx = 1;
+	return rc;
+}
+
+rc_t store_flush(struct store *s)
+{
+	rc_t rc;
+
+	if (!s->in_tx)
+		return RC_OK;
+	rc = step_done(s, stmt(s, ST_COMMIT), "commit");
+	if (!rc)
+		s->in_tx = 0;
+	return rc;
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static rc_t migrate(struct store *s, struct errbuf *eb)
+{
+	int v = store_schema_version(s);
+	char *err = NULL, pragma[64];
+
+	if (v < 0 || v > N_MIGRATIONS) {
+		errbuf_set(eb, "database schema version %d is newer than this "
+			   "rfarm understands (%d)", v, N_MIGRATIONS);
+		return RC_DB;
+	}
+	for (; v < N_MIGRATIONS; v++) {
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
+		if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &err) ||
+		    sqlite3_exec(s->db, migrations[v], NULL, NULL, &err) ||
+		    sqlite3_exec(s->db, pragma, NULL, NULL, &err) ||
+		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &err)) {
+			errbuf_set(eb, "migration %d: %s", v + 1, err ? err : "?");
+			sqlite3_free(err);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return RC_DB;
+		}
+	}
+	return RC_OK;
+}
+
+rc_t store_open(const char *path, struct store **out, struct errbuf *eb)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	char *err = NULL;
+	rc_t rc = RC_DB;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL)) {
+		errbuf_set(eb, "open %s: %s", path,
+			   s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/* WAL + NORMAL: a commit is durable against a process crash at once
+	 * and against power loss from the next checkpoint on. */
+	if (sqlite3_exec(s->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "PRAGMA foreign_keys=ON;",
+			 NULL, NULL, &err)) {
+		errbuf_set(eb, "%s: %s", path, err ? err : "?");
+		sqlite3_free(err);
+		goto out;
+	}
+	rc = migrate(s, eb);
+	if (rc)
+		goto out;
+	*out = s;
+	return RC_OK;
+out:
+	store_close(&s);
+	return rc;
+}
+
+void store_close(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (!s)
+		return;
+	if (s->db) {
+		store_flush(s);
+		for (int i = 0; i < ST__COUNT; i++)
+			sqlite3_finalize(s->stmts[i]);
+		sqlite3_close(s->db);
+	}
+	free(s);
+	*sp = NULL;
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return xstrdup(t ? (const char *)t : "");
+}
+
+/* ---- builds ---- */
+
+rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
+			const char *spec, int64_t *id)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_BUILD_INSERT);
+	sqlite3_bind_int64(st, 1, created_ms);
+	sqlite3_bind_int(st, 2, priority);
+	sqlite3_bind_text(st, 3, spec, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "insert build");
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+rc_t store_build_get(struct store *s, int64_t id, struct store_build *b)
+{
+	sqlite3_stmt *st = stmt(s, ST_BUILD_GET);
+	int r;
+
+	memset(b, 0, sizeof *b);
+	sqlite3_bind_int64(st, 1, id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		b->id = sqlite3_column_int64(st, 0);
+		b->created_ms = sqlite3_column_int64(st, 1);
+		b->priority = sqlite3_column_int(st, 2);
+		b->spec = col_text(st, 3);
+	}
+	sqlite3_reset(st);
+	if (r == SQLITE_ROW)
+		return RC_OK;
+	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "get build");
+}
+
+void store_build_clear(struct store_build *b)
+{
+	free(b->spec);
+	memset(b, 0, sizeof *b);
+}
+
+rc_t store_build_list(struct store *s, const char *state, const char *platform,
+		      int limit, int64_t before, int64_t **ids, size_t *n)
+{
+	/* Filters vary per call, so this one statement is built per call
+	 * (still with bound values only). */
+	const char *sql =
+		"SELECT id FROM builds b WHERE (?1=0 OR id<?1)"
+		" AND (?2 IS NULL OR EXISTS(SELECT 1 FROM jobs j"
+		"  WHERE j.build_id=b.id AND j.state=?2))"
+		" AND (?3 IS NULL OR EXISTS(SELECT 1 FROM jobs j"
+		"  WHERE j.build_id=b.id AND j.platform=?3))"
+		" ORDER BY id DESC LIMIT ?4";
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int r;
+
+	*ids = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+		return db_error(s, "list builds");
+	sqlite3_bind_int64(st, 1, before);
+	if (state)
+		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	if (platform)
+		sqlite3_bind_text(st, 3, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			*ids = xrealloc(*ids, cap * sizeof **ids);
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return db_error(s, "list builds");
+	}
+	return RC_OK;
+}
+
+/* ---- jobs ---- */
+
+rc_t store_job_insert(struct store *s, int64_t build_id, const char *platform,
+		      const char *labels, int priority, int64_t created_ms,
+		      int64_t *id)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_INSERT);
+	sqlite3_bind_int64(st, 1, build_id);
+	sqlite3_bind_text(st, 2, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, priority);
+	sqlite3_bind_int64(st, 5, created_ms);
+	rc = step_done(s, st, "insert job");
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static void job_from_row(sqlite3_stmt *st, struct store_job *j)
+{
+	const char *state = (const char *)sqlite3_column_text(st, 4);
+	int parsed = job_state_parse(state ? state : "");
+
+	j->id = sqlite3_column_int64(st, 0);
+	j->build_id = sqlite3_column_int64(st, 1);
+	j->platform = col_text(st, 2);
+	j->labels = col_text(st, 3);
+	j->state = parsed < 0 ? JOB_ERROR : (enum job_state)parsed;
+	j->priority = sqlite3_column_int(st, 5);
+	j->created_ms = sqlite3_column_int64(st, 6);
+	j->attempt = sqlite3_column_int(st, 7);
+	j->buildlet = col_text(st, 8);
+	j->started_ms = sqlite3_column_int64(st, 9);
+	j->finished_ms = sqlite3_column_int64(st, 10);
+	j->exit_code = sqlite3_column_int(st, 11);
+	j->signal = sqlite3_column_int(st, 12);
+	j->duration_ms = sqlite3_column_int64(st, 13);
+	j->error = col_text(st, 14);
+	j->reason = col_text(st, 15);
+}
+
+void store_job_clear(struct store_job *j)
+{
+	free(j->platform);
+	free(j->labels);
+	free(j->buildlet);
+	free(j->error);
+	free(j->reason);
+	memset(j, 0, sizeof *j);
+}
+
+void store_job_array_free(struct store_job **jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_job_clear(&(*jobs)[i]);
+	free(*jobs);
+	*jobs = NULL;
+}
+
+rc_t store_job_get(struct store *s, int64_t id, struct store_job *j)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_GET);
+	int r;
+
+	memset(j, 0, sizeof *j);
+	sqlite3_bind_int64(st, 1, id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		job_from_row(st, j);
+	sqlite3_reset(st);
+	if (r == SQLITE_ROW)
+		return RC_OK;
+	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "get job");
+}
+
+rc_t store_job_list_build(struct store *s, int64_t build_id,
+			  struct store_job **jobs, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_LIST_BUILD);
+	size_t cap = 0;
+	int r;
+
+	*jobs = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, build_id);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*jobs = xrealloc(*jobs, cap * sizeof **jobs);
+		}
+		job_from_row(st, &(*jobs)[(*n)++]);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		store_job_array_free(jobs, *n);
+		*n = 0;
+		return db_error(s, "list jobs");
+	}
+	return RC_OK;
+}
+
+static rc_t scan_jobs(struct store *s, sqlite3_stmt *st, store_job_cb cb,
+		      void *ud)
+{
+	struct store_job j;
+	int r, stop = 0;
+
+	/* Rows are copied out before the callback so that it may write. */
+	while (!stop && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		job_from_row(st, &j);
+		stop = cb(ud, &j);
+		store_job_clear(&j);
+	}
+	sqlite3_reset(st);
+	if (!stop && r != SQLITE_DONE)
+		return db_error(s, "scan jobs");
+	return RC_OK;
+}
+
+rc_t store_job_scan_queue(struct store *s, int limit, store_job_cb cb, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_QUEUE);
+
+	sqlite3_bind_int(st, 1, limit);
+	return scan_jobs(s, st, cb, ud);
+}
+
+rc_t store_job_scan_active(struct store *s, store_job_cb cb, void *ud)
+{
+	return scan_jobs(s, stmt(s, ST_JOB_ACTIVE), cb, ud);
+}
+
+int64_t store_job_count_state(struct store *s, enum job_state state)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_COUNT_STATE);
+	int64_t n = -1;
+
+	sqlite3_bind_text(st, 1, job_state_name(state), -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+rc_t store_job_dispatch(struct store *s, int64_t id, int attempt,
+			const char *buildlet, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_DISPATCH);
+	sqlite3_bind_int(st, 1, attempt);
+	sqlite3_bind_text(st, 2, buildlet, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, id);
+	rc = step_done(s, st, "dispatch job");
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ATTEMPT_INSERT);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_text(st, 3, buildlet, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_ms);
+	return step_done(s, st, "insert attempt");
+}
+
+rc_t store_job_started(struct store *s, int64_t id, int attempt, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_STARTED);
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, attempt);
+	rc = step_done(s, st, "start job");
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ATTEMPT_STARTED);
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, attempt);
+	return step_done(s, st, "start attempt");
+}
+
+rc_t store_job_finish(struct store *s, int64_t id, int attempt,
+		      enum job_state state, int exit_code, int sig,
+		      int64_t duration_ms, const char *error, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_FINISH);
+	sqlite3_bind_text(st, 1, job_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, exit_code);
+	sqlite3_bind_int(st, 3, sig);
+	sqlite3_bind_int64(st, 4, duration_ms);
+	sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	sqlite3_bind_int64(st, 7, id);
+	rc = step_done(s, st, "finish job");
+	if (rc || attempt < 1)
+		return rc;
+	st = stmt(s, ST_ATTEMPT_FINISH);
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int(st, 2, exit_code);
+	sqlite3_bind_int(st, 3, sig);
+	sqlite3_bind_int64(st, 4, duration_ms);
+	sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, id);
+	sqlite3_bind_int(st, 7, attempt);
+	return step_done(s, st, "finish attempt");
+}
+
+rc_t store_job_requeue(struct store *s, int64_t id, const char *reason)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_REQUEUE);
+	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, "requeue job");
+}
+
+rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_REASON);
+	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, "set reason");
+}
+
+rc_t store_attempt_list(struct store *s, int64_t job_id,
+			struct store_attempt **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_ATTEMPT_LIST);
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, job_id);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_attempt *a;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		a = &(*out)[(*n)++];
+		a->job_id = sqlite3_column_int64(st, 0);
+		a->n = sqlite3_column_int(st, 1);
+		a->buildlet = col_text(st, 2);
+		a->dispatched_ms = sqlite3_column_int64(st, 3);
+		a->started_ms = sqlite3_column_int64(st, 4);
+		a->finished_ms = sqlite3_column_int64(st, 5);
+		a->exit_code = sqlite3_column_int(st, 6);
+		a->signal = sqlite3_column_int(st, 7);
+		a->duration_ms = sqlite3_column_int64(st, 8);
+		a->error = col_text(st, 9);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		store_attempt_array_free(out, *n);
+		*n = 0;
+		return db_error(s, "list attempts");
+	}
+	return RC_OK;
+}
+
+void store_attempt_array_free(struct store_attempt **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((*a)[i].buildlet);
+		free((*a)[i].error);
+	}
+	free(*a);
+	*a = NULL;
+}
+
+/* ---- logs ---- */
+
+rc_t store_log_append(struct store *s, int64_t job, int attempt, int64_t seq,
+		      int stream, const void *data, size_t len)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_LOG_INSERT);
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_int64(st, 3, seq);
+	sqlite3_bind_int(st, 4, stream);
+	sqlite3_bind_blob64(st, 5, len ? data : "", len, SQLITE_STATIC);
+	return step_done(s, st, "append log");
+}
+
+rc_t store_log_size(struct store *s, int64_t job, int attempt, int stream,
+		    int64_t *bytes)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_SIZE);
+	int r;
+
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_int(st, 3, stream);
+	sqlite3_bind_int(st, 4, stream);
+	r = sqlite3_step(st);
+	*bytes = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? RC_OK : db_error(s, "log size");
+}
+
+rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
+		    int64_t from_seq, size_t max_bytes, int contiguous,
+		    store_log_cb cb, void *ud, int64_t *next_seq)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_READ);
+	size_t given = 0;
+	int r;
+
+	*next_seq = from_seq;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_int64(st, 3, from_seq);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		int chunk_stream = sqlite3_column_int(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+
+		if (contiguous && seq != *next_seq)
+			break;
+		*next_seq = seq + 1;
+		if (stream && chunk_stream != stream)
+			continue;
+		cb(ud, seq, chunk_stream, sqlite3_column_blob(st, 2), len);
+		given += len;
+		if (given >= max_bytes)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return db_error(s, "read log");
+	return RC_OK;
+}
+
+/* ---- buildlets ---- */
+
+rc_t store_buildlet_upsert(struct store *s, const struct store_buildlet *b)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_BUILDLET_UPSERT);
+	sqlite3_bind_text(st, 1, b->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, b->host_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, b->platforms, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, b->labels, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, b->version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, b->capacity);
+	sqlite3_bind_int64(st, 7, b->first_seen_ms);
+	sqlite3_bind_int64(st, 8, b->last_seen_ms);
+	return step_done(s, st, "upsert buildlet");
+}
+
+rc_t store_buildlet_seen(struct store *s, const char *name, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_BUILDLET_SEEN);
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	return step_done(s, st, "buildlet seen");
+}
+
+rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
+			 size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_BUILDLET_LIST);
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_buildlet *b;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		b = &(*out)[(*n)++];
+		b->name = col_text(st, 0);
+		b->host_type = col_text(st, 1);
+		b->platforms = col_text(st, 2);
+		b->labels = col_text(st, 3);
+		b->version = col_text(st, 4);
+		b->capacity = sqlite3_column_int(st, 5);
+		b->first_seen_ms = sqlite3_column_int64(st, 6);
+		b->last_seen_ms = sqlite3_column_int64(st, 7);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		store_buildlet_array_free(out, *n);
+		*n = 0;
+		return db_error(s, "list buildlets");
+	}
+	return RC_OK;
+}
+
+void store_buildlet_array_free(struct store_buildlet **b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((*b)[i].name);
+		free((*b)[i].host_type);
+		free((*b)[i].platforms);
+		free((*b)[i].labels);
+		free((*b)[i].version);
+	}
+	free(*b);
+	*b = NULL;
+}

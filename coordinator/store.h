@@ -1,0 +1,149 @@
+/*
+ * store.h - the coordinator's SQLite store: builds, jobs, attempts, log
+ * chunks and buildlets. The only file of rfarm that includes sqlite3.h.
+ *
+ * One writer (the coordinator's event loop). Writes open a transaction
+ * lazily and store_flush() commits it, so everything written during one
+ * loop turn lands in one transaction; callers flush before they tell
+ * anyone outside (an HTTP 201, an ack to a buildlet) that a write is safe.
+ * Statements are prepared once and reused; values are always bound.
+ *
+ * Rows handed out (struct store_job, ...) own their strings; release them
+ * with the matching *_clear() function.
+ */
+#ifndef RFARM_STORE_H
+#define RFARM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobstate.h"
+#include "rc.h"
+
+struct store;
+
+struct store_build {
+	int64_t id;         /* build id */
+	int64_t created_ms; /* wall clock */
+	int priority;       /* higher runs first */
+	char *spec;         /* the accepted request as JSON text */
+};
+
+struct store_job {
+	int64_t id;          /* job id */
+	int64_t build_id;    /* owning build */
+	char *platform;      /* "goos/goarch" */
+	char *labels;        /* JSON array of required labels */
+	enum job_state state;
+	int priority;        /* copied from the build, for queue order */
+	int64_t created_ms;  /* wall clock; queue age */
+	int attempt;         /* current attempt, 0 before the first dispatch */
+	char *buildlet;      /* buildlet of the current attempt, "" if none */
+	int64_t started_ms;  /* process start of the current attempt, 0 if not */
+	int64_t finished_ms; /* 0 until final */
+	int exit_code;       /* -1 if none */
+	int signal;          /* 0 if none */
+	int64_t duration_ms; /* process wall time of the final attempt */
+	char *error;         /* infrastructure error text, "" if none */
+	char *reason;        /* why it still waits, "" if it does not */
+};
+
+struct store_attempt {
+	int64_t job_id;        /* job */
+	int n;                 /* attempt number, from 1 */
+	char *buildlet;        /* where it ran */
+	int64_t dispatched_ms; /* run sent */
+	int64_t started_ms;    /* 0 if never started */
+	int64_t finished_ms;   /* 0 if not finished */
+	int exit_code;         /* -1 if none */
+	int signal;            /* 0 if none */
+	int64_t duration_ms;   /* process wall time */
+	char *error;           /* infrastructure error text */
+};
+
+struct store_buildlet {
+	char *name;            /* unique buildlet name */
+	char *host_type;       /* host type */
+	char *platforms;       /* JSON array of "goos/goarch" */
+	char *labels;          /* JSON array */
+	char *version;         /* rfarm version it runs */
+	int capacity;          /* job slots */
+	int64_t first_seen_ms; /* first hello */
+	int64_t last_seen_ms;  /* last message */
+};
+
+/* Open (creating if needed) and migrate the database at path. */
+rc_t store_open(const char *path, struct store **out, struct errbuf *eb);
+/* Commits pending writes, finalizes statements, closes. */
+void store_close(struct store **s);
+/* Commit the writes of this loop turn (no-op when there are none). */
+rc_t store_flush(struct store *s);
+/* The schema version the database is at. */
+int store_schema_version(struct store *s);
+
+rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
+			const char *spec, int64_t *id);
+rc_t store_build_get(struct store *s, int64_t id, struct store_build *out);
+void store_build_clear(struct store_build *b);
+/*
+ * Ids of builds newest first: id < before (0 = no bound), having a job
+ * in state (NULL = any) and a job on platform (NULL = any).
+ */
+rc_t store_build_list(struct store *s, const char *state, const char *platform,
+		      int limit, int64_t before, int64_t **ids, size_t *n);
+
+rc_t store_job_insert(struct store *s, int64_t build_id, const char *platform,
+		      const char *labels, int priority, int64_t created_ms,
+		      int64_t *id);
+rc_t store_job_get(struct store *s, int64_t id, struct store_job *out);
+rc_t store_job_list_build(struct store *s, int64_t build_id,
+			  struct store_job **jobs, size_t *n);
+void store_job_clear(struct store_job *j);
+void store_job_array_free(struct store_job **jobs, size_t n);
+
+/* Queued jobs by priority, then age; stops when cb returns non-zero. */
+typedef int (*store_job_cb)(void *ud, const struct store_job *j);
+rc_t store_job_scan_queue(struct store *s, int limit, store_job_cb cb, void *ud);
+/* Dispatched and running jobs (for recovery after a restart). */
+rc_t store_job_scan_active(struct store *s, store_job_cb cb, void *ud);
+int64_t store_job_count_state(struct store *s, enum job_state st);
+
+/* State changes. The caller has checked job_state_legal(). */
+rc_t store_job_dispatch(struct store *s, int64_t id, int attempt,
+			const char *buildlet, int64_t now_ms);
+rc_t store_job_started(struct store *s, int64_t id, int attempt,
+		       int64_t now_ms);
+rc_t store_job_finish(struct store *s, int64_t id, int attempt,
+		      enum job_state st, int exit_code, int sig,
+		      int64_t duration_ms, const char *error, int64_t now_ms);
+rc_t store_job_requeue(struct store *s, int64_t id, const char *reason);
+rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason);
+
+rc_t store_attempt_list(struct store *s, int64_t job_id,
+			struct store_attempt **out, size_t *n);
+void store_attempt_array_free(struct store_attempt **a, size_t n);
+
+/* Store a log chunk once: a resent (job, attempt, seq) is ignored. */
+rc_t store_log_append(struct store *s, int64_t job, int attempt, int64_t seq,
+		      int stream, const void *data, size_t len);
+/* Total bytes of an attempt's log (stream 0 = both). */
+rc_t store_log_size(struct store *s, int64_t job, int attempt, int stream,
+		    int64_t *bytes);
+/*
+ * Chunks with seq >= from_seq in order, until about max_bytes were given
+ * (at least one chunk). With contiguous set, stops at the first gap in the
+ * sequence. *next_seq is the seq after the last chunk given.
+ */
+typedef void (*store_log_cb)(void *ud, int64_t seq, int stream,
+			     const void *data, size_t len);
+rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
+		    int64_t from_seq, size_t max_bytes, int contiguous,
+		    store_log_cb cb, void *ud, int64_t *next_seq);
+
+rc_t store_buildlet_upsert(struct store *s, const struct store_buildlet *b);
+rc_t store_buildlet_seen(struct store *s, const char *name, int64_t now_ms);
+rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
+			 size_t *n);
+void store_buildlet_array_free(struct store_buildlet **b, size_t n);
+
+#endif
