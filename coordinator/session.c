@@ -66,7 +66,8 @@ void session_close(struct session *s, int status, const char *reason)
 		return;
 	s->closing = 1;
 	s->close_status = status;
-	snprintf(s->close_reason, sizeof s->close_reason, "%s", reason);
+	/* A close frame carries at most 123 bytes of reason. */
+	snprintf(s->close_reason, sizeof s->close_reason, "%.120s", reason);
 	log_warn("buildlet %s (%s): closing session: %s",
 		 s->hello_done ? s->hello.name : "?", s->peer, reason);
 	lws_callback_on_writable(s->wsi);
