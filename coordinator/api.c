@@ -112,7 +112,7 @@ static int submit(struct http_conn *h)
 	json_t *spec, *plats, *p;
 	char *text;
 	int64_t build, job, now = clock_wall_ms();
-	size_t i;
+	size_t i, n_jobs;
 	rc_t rc;
 
 	if (request_parse_build((const char *)buf_data(&h->body), h->body.len,
@@ -123,6 +123,7 @@ static int submit(struct http_conn *h)
 				(int)json_integer_value(json_object_get(spec, "priority")),
 				text, &build);
 	plats = json_object_get(spec, "platforms");
+	n_jobs = json_array_size(plats);
 	json_array_foreach(plats, i, p) {
 		char *labels = json_dumps(json_object_get(spec, "labels"), JSON_COMPACT);
 
@@ -140,8 +141,7 @@ static int submit(struct http_conn *h)
 	if (rc)
 		return http_respond_error(h, 500, "store", "the build could not be "
 					  "stored (%s); nothing was queued", rc_str(rc));
-	log_info("build %lld accepted (%zu jobs)", (long long)build,
-		 json_array_size(plats));
+	log_info("build %lld accepted (%zu jobs)", (long long)build, n_jobs);
 	h->c->sched_pending = 1;
 	h->c->dash_dirty = 1;
 	return http_respond_json(h, 201, api_build_json(h->c, build));

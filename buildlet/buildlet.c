@@ -1,0 +1,525 @@
+/*
+ * buildlet.c - the buildlet's connection to the coordinator.
+ *
+ * Reverse mode: the buildlet dials out to ws(s)://COORD/buildlet with its
+ * key in the upgrade request, says hello (listing the results it still
+ * holds), and then serves whatever the coordinator pushes. When the
+ * connection fails or drops it retries with exponential backoff and full
+ * jitter (0.5 s growing to 30 s). Jobs keep running while it is away; their
+ * output waits in the outbound queue and their results in `held` until
+ * the coordinator acknowledges them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "internal.h"
+#include "log.h"
+#include "os.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+
+void buildlet_native_platform(char *goos, size_t goos_len, char *goarch,
+			      size_t goarch_len)
+{
+	os_platform(goos, goos_len, goarch, goarch_len);
+}
+
+void buildlet_config_defaults(struct buildlet_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->capacity = 1;
+	cfg->workdir = "./rfarm-work";
+	cfg->kill_grace_ms = 10000;
+	cfg->default_timeout_s = 3600;
+}
+
+/* ---- outbound queue (any thread) ---- */
+
+void buildlet_enqueue(struct buildlet *b, const struct proto_msg *m)
+{
+	struct out_frame *f = xcalloc(1, sizeof *f);
+	struct errbuf eb = {""};
+
+	buf_init(&f->b, LWS_PRE, 0);
+	if (proto_encode(m, NULL, &f->b, &eb)) {
+		log_error("cannot encode %s: %s", proto_type_name(m->type), eb.msg);
+		buf_free(&f->b);
+		free(f);
+		return;
+	}
+	if (m->type == PROTO_DONE) {
+		f->is_done = 1;
+		f->job = m->u.done.job;
+		f->attempt = m->u.done.attempt;
+	}
+	pthread_mutex_lock(&b->mu);
+	list_add_tail(&b->outq, &f->link);
+	b->outq_bytes += f->b.len;
+	pthread_mutex_unlock(&b->mu);
+	lws_cancel_service(b->ctx);
+}
+
+/* After a reconnect, results not yet acknowledged go out first. */
+static void requeue_held(struct buildlet *b)
+{
+	struct list *l;
+
+	pthread_mutex_lock(&b->mu);
+	while ((l = b->held.prev) != &b->held) {
+		struct out_frame *f = list_entry(l, struct out_frame, link);
+
+		list_del(l);
+		l->next = b->outq.next;
+		l->prev = &b->outq;
+		b->outq.next->prev = l;
+		b->outq.next = l;
+		b->outq_bytes += f->b.len;
+	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* ---- messages to the coordinator ---- */
+
+static int send_hello(struct buildlet *b, struct lws *wsi)
+{
+	struct proto_msg m = {.type = PROTO_HELLO};
+	struct proto_hello *h = &m.u.hello;
+	char goos[32], goarch[32];
+	struct list *l;
+	struct buf out;
+	size_t n = 0;
+	int r;
+
+	os_platform(goos, sizeof goos, goarch, sizeof goarch);
+	h->proto = PROTO_VERSION;
+	h->name = b->name;
+	h->host_type = b->host_type;
+	h->goos = goos;
+	h->goarch = goarch;
+	h->platforms.v = b->platforms;
+	h->platforms.n = b->n_platforms;
+	h->labels.v = b->labels;
+	h->labels.n = b->cfg.n_labels;
+	h->capacity = b->cfg.capacity;
+	h->version = BUILDLET_VERSION;
+	pthread_mutex_lock(&b->mu);
+	list_for_each(l, &b->held)
+		n++;
+	h->held = xcalloc(n + 1, sizeof *h->held);
+	list_for_each(l, &b->held) {
+		struct out_frame *f = list_entry(l, struct out_frame, link);
+
+		h->held[h->n_held++] = (struct proto_attempt_ref){f->job, f->attempt};
+	}
+	pthread_mutex_unlock(&b->mu);
+	buf_init(&out, LWS_PRE, 0);
+	r = proto_encode(&m, NULL, &out, NULL) ? -1 : 0;
+	free(h->held);
+	if (!r && lws_write(wsi, buf_data(&out), out.len, LWS_WRITE_BINARY) < (int)out.len)
+		r = -1;
+	buf_free(&out);
+	b->hello_sent = 1;
+	return r;
+}
+
+static void on_heartbeat(lws_sorted_usec_list_t *sul)
+{
+	struct buildlet *b = lws_container_of(sul, struct buildlet, hb_sul);
+	struct proto_msg m = {.type = PROTO_HB};
+	struct list *l;
+
+	if (!b->welcomed)
+		return;
+	list_for_each(l, &b->slots)
+		m.u.hb.running += !runner_finished(list_entry(l, struct job_slot, link)->r);
+	m.u.hb.load = os_load();
+	m.u.hb.disk_free = os_disk_free(b->workdir);
+	buildlet_enqueue(b, &m);
+	lws_sul_schedule(b->ctx, 0, &b->hb_sul, on_heartbeat,
+			 (lws_usec_t)b->heartbeat_ms * LWS_US_PER_MS);
+}
+
+/* Write one queued frame; a written "done" moves to held until acked. */
+static int write_next(struct buildlet *b, struct lws *wsi)
+{
+	struct out_frame *f = NULL;
+	int more, n;
+
+	pthread_mutex_lock(&b->mu);
+	if (!list_empty(&b->outq)) {
+		f = list_entry(b->outq.next, struct out_frame, link);
+		list_del(&f->link);
+		b->outq_bytes -= f->b.len;
+		pthread_cond_broadcast(&b->space);
+	}
+	pthread_mutex_unlock(&b->mu);
+	if (!f)
+		return 0;
+	n = lws_write(wsi, buf_data(&f->b), f->b.len, LWS_WRITE_BINARY);
+	pthread_mutex_lock(&b->mu);
+	if (f->is_done) {
+		list_add_tail(&b->held, &f->link);
+		f = NULL;
+	}
+	more = !list_empty(&b->outq);
+	pthread_mutex_unlock(&b->mu);
+	if (f) {
+		buf_free(&f->b);
+		free(f);
+	}
+	if (n < 0)
+		return -1;
+	if (more)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* ---- connecting ---- */
+
+static void connect_now(lws_sorted_usec_list_t *sul);
+
+static void schedule_retry(struct buildlet *b)
+{
+	int64_t cap = BACKOFF_MIN_MS;
+	unsigned int r = 0;
+	int64_t delay;
+
+	if (b->stop)
+		return;
+	for (int i = 0; i < b->attempts && cap < BACKOFF_MAX_MS; i++)
+		cap *= 2;
+	if (cap > BACKOFF_MAX_MS)
+		cap = BACKOFF_MAX_MS;
+	random_bytes(&r, sizeof r);
+	/* Full jitter spreads a thousand buildlets coming back at once. */
+	delay = BACKOFF_MIN_MS / 2 + (int64_t)(r % (unsigned)(cap - BACKOFF_MIN_MS / 2 + 1));
+	b->attempts++;
+	log_info("reconnecting in %.1f s", (double)delay / 1000);
+	lws_sul_schedule(b->ctx, 0, &b->retry_sul, connect_now,
+			 (lws_usec_t)delay * LWS_US_PER_MS);
+}
+
+static void connect_now(lws_sorted_usec_list_t *sul)
+{
+	struct buildlet *b = lws_container_of(sul, struct buildlet, retry_sul);
+	struct lws_client_connect_info i;
+
+	if (b->stop)
+		return;
+	memset(&i, 0, sizeof i);
+	i.context = b->ctx;
+	i.address = b->ws_host;
+	i.port = b->ws_port;
+	i.path = b->ws_path;
+	i.host = b->ws_host;
+	i.origin = b->ws_host;
+	i.protocol = PROTO_SUBPROTOCOL;
+	i.ssl_connection = b->ws_tls ? LCCSCF_USE_SSL : 0;
+	i.pwsi = &b->wsi;
+	b->hello_sent = 0;
+	b->welcomed = 0;
+	if (!lws_client_connect_via_info(&i)) {
+		b->wsi = NULL;
+		schedule_retry(b);
+	}
+}
+
+static int add_headers(struct buildlet *b, struct lws *wsi, void *in, size_t len)
+{
+	unsigned char **p = in, *end = *p + len;
+	char auth[300];
+
+	snprintf(auth, sizeof auth, "Bearer %s", b->key);
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:",
+					(const unsigned char *)auth,
+					(int)strlen(auth), p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-rfarm-host-type:",
+					(const unsigned char *)b->host_type,
+					(int)strlen(b->host_type), p, end))
+		return -1;
+	return 0;
+}
+
+static void on_welcome(struct buildlet *b, const struct proto_welcome *w)
+{
+	b->welcomed = 1;
+	b->attempts = 0;
+	b->heartbeat_ms = w->heartbeat_ms > 100 ? w->heartbeat_ms : 5000;
+	log_info("connected to the coordinator (session %s)", w->session);
+	requeue_held(b);
+	lws_sul_schedule(b->ctx, 0, &b->hb_sul, on_heartbeat,
+			 (lws_usec_t)b->heartbeat_ms * LWS_US_PER_MS);
+	lws_callback_on_writable(b->wsi);
+}
+
+static int on_receive(struct buildlet *b, struct lws *wsi, void *in, size_t len)
+{
+	struct proto_msg m;
+	struct errbuf eb = {""};
+
+	if (buf_append(&b->rx, in, len)) {
+		log_error("message from the coordinator over %zu bytes; reconnecting",
+			  b->rx.max);
+		return -1;
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return 0;
+	if (proto_decode(buf_data(&b->rx), b->rx.len, NULL, &m, &eb)) {
+		log_error("bad message from the coordinator: %s", eb.msg);
+		buf_reset(&b->rx);
+		return -1;
+	}
+	buf_reset(&b->rx);
+	if (m.type == PROTO_WELCOME)
+		on_welcome(b, &m.u.welcome);
+	else if (b->welcomed)
+		buildlet_on_message(b, &m);
+	proto_msg_free(&m);
+	return 0;
+}
+
+static void on_peer_close(void *in, size_t len)
+{
+	const unsigned char *p = in;
+
+	if (len >= 2)
+		log_warn("coordinator closed the session (%d): %.*s",
+			 (p[0] << 8) | p[1], (int)(len - 2), (const char *)p + 2);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	struct buildlet *b = lws_context_user(lws_get_context(wsi));
+
+	(void)user;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return add_headers(b, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		buf_reset(&b->rx);
+		lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (!b->hello_sent)
+			return send_hello(b, wsi);
+		return b->welcomed ? write_next(b, wsi) : 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return on_receive(b, wsi, in, len);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		on_peer_close(in, len);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		log_warn("cannot connect to %s:%d: %s", b->ws_host, b->ws_port,
+			 in ? (const char *)in : "connection failed");
+		b->wsi = NULL;
+		schedule_retry(b);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (b->welcomed)
+			log_warn("lost the connection to the coordinator");
+		b->wsi = NULL;
+		b->welcomed = 0;
+		lws_sul_cancel(&b->hb_sul);
+		schedule_retry(b);
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		buildlet_reap(b);
+		if (b->wsi && b->welcomed)
+			lws_callback_on_writable(b->wsi);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{PROTO_SUBPROTOCOL, callback, 0, 64 * 1024, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0}};
+
+/* ---- setup ---- */
+
+/* http(s)://host[:port][/prefix] or ws(s)://... -> host, port, path, tls. */
+static rc_t parse_url(struct buildlet *b, const char *url, struct errbuf *eb)
+{
+	const char *rest, *slash, *colon;
+	size_t hostlen;
+
+	if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
+		b->ws_tls = url[4] == 's';
+	} else if (!strncmp(url, "ws://", 5) || !strncmp(url, "wss://", 6)) {
+		b->ws_tls = url[2] == 's';
+	} else {
+		errbuf_set(eb, "coordinator URL \"%s\" must start with http://, "
+			   "https://, ws:// or wss://", url);
+		return RC_INVALID;
+	}
+	rest = strstr(url, "://") + 3;
+	slash = strchr(rest, '/');
+	hostlen = slash ? (size_t)(slash - rest) : strlen(rest);
+	colon = memchr(rest, ':', hostlen);
+	b->ws_port = b->ws_tls ? 443 : 80;
+	if (colon) {
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+
+		if (end != rest + hostlen || port < 1 || port > 65535) {
+			errbuf_set(eb, "bad port in coordinator URL \"%s\"", url);
+			return RC_INVALID;
+		}
+		b->ws_port = (int)port;
+		hostlen = (size_t)(colon - rest);
+	}
+	if (!hostlen) {
+		errbuf_set(eb, "no host in coordinator URL \"%s\"", url);
+		return RC_INVALID;
+	}
+	b->ws_host = xstrndup(rest, hostlen);
+	if (slash && strcmp(slash, "/") && strstr(slash, "/buildlet"))
+		b->ws_path = xstrdup(slash);
+	else
+		b->ws_path = xasprintf("%s/buildlet",
+				       slash && strcmp(slash, "/") ? slash : "");
+	return RC_OK;
+}
+
+static void copy_config(struct buildlet *b, const struct buildlet_config *cfg)
+{
+	char goos[32], goarch[32], host[128], native[80];
+
+	os_platform(goos, sizeof goos, goarch, sizeof goarch);
+	os_hostname(host, sizeof host);
+	snprintf(native, sizeof native, "%s/%s", goos, goarch);
+	b->cfg = *cfg;
+	b->name = xstrdup(cfg->name && *cfg->name ? cfg->name : host);
+	b->host_type = cfg->host_type && *cfg->host_type
+			       ? xstrdup(cfg->host_type)
+			       : xasprintf("%s-%s", goos, goarch);
+	b->workdir = xstrdup(cfg->workdir);
+	b->key = xstrdup(cfg->key ? cfg->key : "");
+	b->platforms = xcalloc(cfg->n_platforms + 2, sizeof(char *));
+	b->platforms[b->n_platforms++] = xstrdup(native);
+	for (size_t i = 0; i < cfg->n_platforms; i++)
+		if (strcmp(cfg->platforms[i], native))
+			b->platforms[b->n_platforms++] = xstrdup(cfg->platforms[i]);
+	b->labels = xcalloc(cfg->n_labels + 1, sizeof(char *));
+	for (size_t i = 0; i < cfg->n_labels; i++)
+		b->labels[i] = xstrdup(cfg->labels[i]);
+	if (b->cfg.capacity < 1)
+		b->cfg.capacity = 1;
+}
+
+struct buildlet *buildlet_new(const struct buildlet_config *cfg,
+			      struct errbuf *eb)
+{
+	struct buildlet *b = xcalloc(1, sizeof *b);
+	struct lws_context_creation_info info;
+
+	log_set_component("buildlet");
+	lws_set_log_level(LLL_ERR, NULL);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->space, NULL);
+	list_init(&b->outq);
+	list_init(&b->held);
+	list_init(&b->slots);
+	buf_init(&b->rx, 0, proto_default_limits.max_message);
+	copy_config(b, cfg);
+	if (parse_url(b, cfg->coordinator_url ? cfg->coordinator_url : "", eb))
+		goto fail;
+	memset(&info, 0, sizeof info);
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.user = b;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	b->ctx = lws_create_context(&info);
+	if (!b->ctx) {
+		errbuf_set(eb, "cannot create the event loop");
+		goto fail;
+	}
+	return b;
+fail:
+	buildlet_free(&b);
+	return NULL;
+}
+
+int buildlet_run(struct buildlet *b)
+{
+	log_info("buildlet %s (%s, %s) dialing %s://%s:%d%s", b->name,
+		 b->host_type, b->platforms[0], b->ws_tls ? "wss" : "ws",
+		 b->ws_host, b->ws_port, b->ws_path);
+	lws_sul_schedule(b->ctx, 0, &b->retry_sul, connect_now, 1);
+	while (!b->stop)
+		if (lws_service(b->ctx, 0) < 0)
+			break;
+	return 0;
+}
+
+void buildlet_stop(struct buildlet *b)
+{
+	/* Only async-signal-safe work here: runners waiting for queue space
+	 * notice the flag within their wait's timeout. */
+	b->stop = 1;
+	if (b->ctx)
+		lws_cancel_service(b->ctx);
+}
+
+static void free_frames(struct list *head)
+{
+	struct list *l;
+
+	while ((l = list_pop(head))) {
+		struct out_frame *f = list_entry(l, struct out_frame, link);
+
+		buf_free(&f->b);
+		free(f);
+	}
+}
+
+void buildlet_free(struct buildlet **bp)
+{
+	struct buildlet *b = *bp;
+	struct list *l;
+
+	if (!b)
+		return;
+	b->stop = 1;
+	pthread_mutex_lock(&b->mu);
+	pthread_cond_broadcast(&b->space);
+	pthread_mutex_unlock(&b->mu);
+	while ((l = list_pop(&b->slots))) {
+		struct job_slot *s = list_entry(l, struct job_slot, link);
+
+		runner_free(&s->r);
+		free(s);
+	}
+	if (b->ctx) {
+		lws_sul_cancel(&b->retry_sul);
+		lws_sul_cancel(&b->hb_sul);
+		lws_context_destroy(b->ctx);
+	}
+	free_frames(&b->outq);
+	free_frames(&b->held);
+	buf_free(&b->rx);
+	for (size_t i = 0; i < b->n_platforms; i++)
+		free(b->platforms[i]);
+	for (size_t i = 0; i < b->cfg.n_labels; i++)
+		free(b->labels[i]);
+	free(b->platforms);
+	free(b->labels);
+	free(b->name);
+	free(b->host_type);
+	free(b->workdir);
+	free(b->key);
+	free(b->ws_host);
+	free(b->ws_path);
+	pthread_cond_destroy(&b->space);
+	pthread_mutex_destroy(&b->mu);
+	free(b);
+	*bp = NULL;
+}
