@@ -1,0 +1,431 @@
+/*
+ * cmd_client.c - the API client verbs: submit, status, logs, list,
+ * buildlets, cancel, retry.
+ *
+ * Each verb parses its arguments, makes one or a few API calls through
+ * api_client.h and prints either text for people (cli_format.c) or, with
+ * --json, the server's JSON as it came. Exit statuses: 0 ok, 1 the server
+ * said no or a job failed, 2 a usage error or the coordinator could not be
+ * reached (RC_IO from the client).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api_client.h"
+
+/* --wait polls at this interval at first, doubling up to the maximum. */
+#define WAIT_FIRST_MS 200
+#define WAIT_MAX_MS 1000
+/* --wait rides out a coordinator restart for this many failed polls. */
+#define WAIT_MAX_UNREACHABLE 60
+
+enum { OPT_JSON = 256, OPT_STREAM, OPT_STATE, OPT_PLATFORM, OPT_LIMIT };
+
+/* Report a failed API call; an unreachable server is exit status 2. */
+static int api_fail(const struct cli_cmd *cmd, rc_t rc,
+		    const struct errbuf *eb)
+{
+	return cli_fail(cmd, rc == RC_IO ? CLI_EXIT_USAGE : CLI_EXIT_FAIL,
+			"%s", eb->msg[0] ? eb->msg : rc_str(rc));
+}
+
+static void print_json(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* Print text made by a cli_format_* function and free it. */
+static void print_text(FILE *f, char *text)
+{
+	fputs(text, f);
+	fflush(f);
+	free(text);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * The one positional argument of status/logs/cancel/retry: a positive id.
+ * Returns -1 when *id is set, else the exit status after a message.
+ */
+static int one_id(const struct cli_cmd *cmd, int argc, char **argv,
+		  const char *what, long *id)
+{
+	struct errbuf eb = {""};
+
+	if (optind >= argc)
+		return cli_usage_error(cmd, "give the %s id", what);
+	if (optind + 1 < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind + 1]);
+	if (cli_number_parse(argv[optind], 1, LONG_MAX, what, id, &eb))
+		return cli_usage_error(cmd, "%s", eb.msg);
+	return -1;
+}
+
+/*
+ * Options of the verbs that only take --json and --help. Returns -1 to go
+ * on, else the exit status.
+ */
+static int flags_only(const struct cli_cmd *cmd, int argc, char **argv,
+		      int *json)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct errbuf eb = {""};
+	int c;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd);
+		if (c == OPT_JSON && json) {
+			*json = 1;
+			continue;
+		}
+		cli_getopt_error(argv, ":h", c, &eb);
+		return cli_usage_error(cmd, "%s", eb.msg);
+	}
+	return -1;
+}
+
+/* Poll a build until every job is final; print the outcome. */
+static int wait_build(const struct cli_cmd *cmd, struct api_client *api,
+		      long id, int json)
+{
+	char path[64];
+	int delay = WAIT_FIRST_MS, unreachable = 0, status = -1;
+	json_t *build = NULL;
+	struct errbuf eb = {""};
+	rc_t rc;
+
+	snprintf(path, sizeof path, "/api/v1/builds/%ld", id);
+	while (status < 0) {
+		json_decref(build);
+		errbuf_clear(&eb);
+		rc = api_client_get_json(api, path, &build, &eb);
+		if (rc == RC_IO && ++unreachable < WAIT_MAX_UNREACHABLE) {
+			if (unreachable == 1)
+				cli_fail(cmd, 0, "%s; still waiting", eb.msg);
+			sleep_ms(WAIT_MAX_MS);
+			continue;
+		}
+		if (rc)
+			return api_fail(cmd, rc, &eb);
+		unreachable = 0;
+		status = cli_wait_exit_code(build);
+		if (status < 0) {
+			sleep_ms(delay);
+			delay = delay * 2 > WAIT_MAX_MS ? WAIT_MAX_MS : delay * 2;
+		}
+	}
+	print_text(stderr, cli_format_wait(build));
+	if (json)
+		print_json(build);
+	json_decref(build);
+	return status;
+}
+
+int cmd_submit(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct cli_submit_flags flags;
+	struct api_client *api = NULL;
+	json_t *req = NULL, *reply = NULL;
+	struct errbuf eb = {""};
+	json_int_t id;
+	int status;
+	rc_t rc;
+
+	if (cli_submit_request(argc, argv, &req, &flags, &eb))
+		return cli_usage_error(cmd, "%s", eb.msg);
+	if (flags.help)
+		return cli_help(cmd);
+	api = api_client_new(NULL);
+	rc = api_client_post_json(api, "/api/v1/builds", req, &reply, &eb);
+	if (rc) {
+		status = api_fail(cmd, rc, &eb);
+		goto out;
+	}
+	id = json_integer_value(json_object_get(reply, "id"));
+	if (id <= 0) {
+		status = cli_fail(cmd, CLI_EXIT_FAIL, "the server's reply has "
+				  "no build id");
+		goto out;
+	}
+	if (flags.json && !flags.wait)
+		print_json(reply);
+	else if (!flags.json) {
+		/* Just the number, so scripts can capture it. */
+		printf("%" JSON_INTEGER_FORMAT "\n", id);
+		fflush(stdout);
+	}
+	status = flags.wait ? wait_build(cmd, api, (long)id, flags.json) : 0;
+out:
+	json_decref(reply);
+	json_decref(req);
+	api_client_free(&api);
+	return status;
+}
+
+/* GET path and print it as JSON or through format. */
+static int get_and_print(const struct cli_cmd *cmd, const char *path,
+			 int json, char *(*format)(const json_t *))
+{
+	struct api_client *api = api_client_new(NULL);
+	struct errbuf eb = {""};
+	json_t *reply = NULL;
+	int status = CLI_EXIT_OK;
+	rc_t rc;
+
+	rc = api_client_get_json(api, path, &reply, &eb);
+	if (rc)
+		status = api_fail(cmd, rc, &eb);
+	else if (json)
+		print_json(reply);
+	else
+		print_text(stdout, format(reply));
+	json_decref(reply);
+	api_client_free(&api);
+	return status;
+}
+
+int cmd_status(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	int json = 0, status;
+	char path[64];
+	long id;
+
+	if ((status = flags_only(cmd, argc, argv, &json)) >= 0 ||
+	    (status = one_id(cmd, argc, argv, "build", &id)) >= 0)
+		return status;
+	snprintf(path, sizeof path, "/api/v1/builds/%ld", id);
+	return get_and_print(cmd, path, json, cli_format_build);
+}
+
+int cmd_buildlets(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	int json = 0, status;
+
+	if ((status = flags_only(cmd, argc, argv, &json)) >= 0)
+		return status;
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	return get_and_print(cmd, "/api/v1/buildlets", json,
+			     cli_format_buildlets);
+}
+
+/* Where `rfarm list` options go before they become a query string. */
+struct list_args {
+	const char *state;    /* --state, or NULL */
+	const char *platform; /* --platform, or NULL */
+	const char *limit;    /* --limit, validated, or NULL */
+	int json;             /* --json */
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int list_parse(const struct cli_cmd *cmd, int argc, char **argv,
+		      struct list_args *la)
+{
+	static const struct option opts[] = {
+		{"state", required_argument, NULL, OPT_STATE},
+		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"limit", required_argument, NULL, OPT_LIMIT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct errbuf eb = {""};
+	long n;
+	int c;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(cmd);
+		case OPT_STATE: la->state = optarg; break;
+		case OPT_JSON: la->json = 1; break;
+		case OPT_PLATFORM:
+			if (!cli_platform_valid(optarg))
+				return cli_usage_error(cmd, "bad --platform "
+					"'%s': want GOOS/GOARCH", optarg);
+			la->platform = optarg;
+			break;
+		case OPT_LIMIT:
+			if (cli_number_parse(optarg, 1, 100000, "--limit", &n,
+					     &eb))
+				return cli_usage_error(cmd, "%s", eb.msg);
+			la->limit = optarg;
+			break;
+		default:
+			cli_getopt_error(argv, ":h", c, &eb);
+			return cli_usage_error(cmd, "%s", eb.msg);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	return -1;
+}
+
+int cmd_list(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct list_args la = {0};
+	struct buf path;
+	int status;
+
+	if ((status = list_parse(cmd, argc, argv, &la)) >= 0)
+		return status;
+	buf_init(&path, 0, 0);
+	buf_puts(&path, "/api/v1/builds");
+	if (la.state)
+		cli_query_add(&path, "state", la.state);
+	if (la.platform)
+		cli_query_add(&path, "platform", la.platform);
+	if (la.limit)
+		cli_query_add(&path, "limit", la.limit);
+	status = get_and_print(cmd, buf_cstr(&path), la.json,
+			       cli_format_build_list);
+	buf_free(&path);
+	return status;
+}
+
+/* The log sink: straight to file descriptor 1, nothing buffered. */
+static int on_log_bytes(void *ud, const void *p, size_t n)
+{
+	struct errbuf *eb = ud;
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(STDOUT_FILENO, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			errbuf_set(eb, "writing the log to stdout: %s",
+				   strerror(errno));
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int logs_parse(const struct cli_cmd *cmd, int argc, char **argv,
+		      int *follow, const char **stream)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'},
+		{"stream", required_argument, NULL, OPT_STREAM},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct errbuf eb = {""};
+	int c;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(cmd);
+		case 'f': *follow = 1; break;
+		case OPT_STREAM:
+			if (strcmp(optarg, "stdout") && strcmp(optarg, "stderr"))
+				return cli_usage_error(cmd, "--stream is "
+					"stdout or stderr, not '%s'", optarg);
+			*stream = optarg;
+			break;
+		default:
+			cli_getopt_error(argv, ":fh", c, &eb);
+			return cli_usage_error(cmd, "%s", eb.msg);
+		}
+	}
+	return -1;
+}
+
+int cmd_logs(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const char *stream = NULL;
+	struct api_client *api = NULL;
+	struct errbuf eb = {""};
+	int follow = 0, status;
+	struct buf path;
+	long id;
+	rc_t rc;
+
+	if ((status = logs_parse(cmd, argc, argv, &follow, &stream)) >= 0 ||
+	    (status = one_id(cmd, argc, argv, "job", &id)) >= 0)
+		return status;
+	buf_init(&path, 0, 0);
+	buf_printf(&path, "/api/v1/jobs/%ld/log", id);
+	if (follow)
+		cli_query_add(&path, "follow", "1");
+	if (stream)
+		cli_query_add(&path, "stream", stream);
+	api = api_client_new(NULL);
+	rc = api_client_get_stream(api, buf_cstr(&path), on_log_bytes, &eb,
+				   &eb);
+	status = rc ? api_fail(cmd, rc, &eb) : CLI_EXIT_OK;
+	api_client_free(&api);
+	buf_free(&path);
+	return status;
+}
+
+/* POST /api/v1/builds/{id}/ACTION and show what the server answered. */
+static int build_action(const struct cli_cmd *cmd, int argc, char **argv,
+			const char *action)
+{
+	struct api_client *api = NULL;
+	struct errbuf eb = {""};
+	json_t *reply = NULL;
+	int json = 0, status;
+	char path[96];
+	long id;
+	rc_t rc;
+
+	if ((status = flags_only(cmd, argc, argv, &json)) >= 0 ||
+	    (status = one_id(cmd, argc, argv, "build", &id)) >= 0)
+		return status;
+	snprintf(path, sizeof path, "/api/v1/builds/%ld/%s", id, action);
+	api = api_client_new(NULL);
+	rc = api_client_post_json(api, path, NULL, &reply, &eb);
+	if (rc)
+		status = api_fail(cmd, rc, &eb);
+	else if (json || !json_is_array(json_object_get(reply, "jobs")))
+		print_json(reply);
+	else
+		print_text(stdout, cli_format_build(reply));
+	json_decref(reply);
+	api_client_free(&api);
+	return rc ? status : CLI_EXIT_OK;
+}
+
+int cmd_cancel(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	return build_action(cmd, argc, argv, "cancel");
+}
+
+int cmd_retry(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	return build_action(cmd, argc, argv, "retry");
+}

@@ -1,0 +1,499 @@
+/*
+ * cmd_server.c - the long-running commands: coordinator, buildlet, up
+ * (both in one process), and keygen.
+ *
+ * The one decision a reader must know: SIGINT and SIGTERM only call the
+ * stop functions, which coordinator.h and buildlet.h promise are safe from
+ * a signal handler; the handler finds what to stop through two atomic
+ * pointers that are set before the loops run and cleared, with the signals
+ * blocked, before anything is freed. In `rfarm up` the buildlet runs on a
+ * second thread started from the coordinator's on_listening callback,
+ * because only then is the URL to dial known (the port may be ephemeral).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buildlet.h"
+#include "clock.h"
+#include "coordinator.h"
+#include "log.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+/* Long-only options get codes above any character (see cli_getopt_error). */
+enum {
+	OPT_LISTEN = 256,
+	OPT_DATA,
+	OPT_COORDINATOR,
+	OPT_NAME,
+	OPT_HOST_TYPE,
+	OPT_PLATFORM,
+	OPT_CAPACITY,
+	OPT_LABEL,
+	OPT_WORKDIR,
+	OPT_TOKEN_FILE,
+	OPT_KILL_GRACE,
+};
+
+/* What the signal handler stops; NULL when there is nothing to stop. */
+static _Atomic(struct coord *) running_coord;
+static _Atomic(struct buildlet *) running_buildlet;
+
+static void on_stop_signal(int sig)
+{
+	struct coord *c = atomic_load(&running_coord);
+	struct buildlet *b = atomic_load(&running_buildlet);
+
+	(void)sig;
+	if (c)
+		coord_stop(c);
+	if (b)
+		buildlet_stop(b);
+}
+
+static void signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A peer that goes away must be an error return, not our death. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Block (or unblock) the stop signals in the calling thread. */
+static void signals_block(int block, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_SETMASK, block ? &set : old,
+			block ? old : NULL);
+}
+
+/* Forget the running objects so a late signal cannot reach freed memory. */
+static void signals_forget(void)
+{
+	sigset_t old;
+
+	signals_block(1, &old);
+	atomic_store(&running_coord, NULL);
+	atomic_store(&running_buildlet, NULL);
+	signals_block(0, &old);
+}
+
+/* --listen and --data, shared by `coordinator` and `up`. */
+struct serve_args {
+	struct coord_config cfg;  /* filled from the options */
+	char host[256];           /* storage for cfg.listen_host */
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
+		       struct serve_args *sa)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"data", required_argument, NULL, OPT_DATA},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct errbuf eb = {""};
+	int c;
+
+	coord_config_defaults(&sa->cfg);
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(cmd);
+		case OPT_DATA: sa->cfg.data_dir = optarg; break;
+		case OPT_LISTEN:
+			if (cli_listen_parse(optarg, sa->host, sizeof sa->host,
+					     &sa->cfg.listen_port, &eb))
+				return cli_usage_error(cmd, "%s", eb.msg);
+			sa->cfg.listen_host = sa->host;
+			break;
+		default:
+			cli_getopt_error(argv, ":h", c, &eb);
+			return cli_usage_error(cmd, "%s", eb.msg);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	return -1;
+}
+
+int cmd_coordinator(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct serve_args sa = {0};
+	struct errbuf eb = {""};
+	struct coord *c;
+	int status;
+
+	if ((status = serve_parse(cmd, argc, argv, &sa)) >= 0)
+		return status;
+	c = coord_new(&sa.cfg, &eb);
+	if (!c)
+		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+	atomic_store(&running_coord, c);
+	signals_install();
+	status = coord_run(c) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	signals_forget();
+	coord_free(&c);
+	return status;
+}
+
+/* ---- rfarm up ---- */
+
+/* The embedded buildlet of `rfarm up` and its thread. */
+struct up {
+	const char *data_dir;     /* the coordinator's data directory */
+	char *base_url;           /* copy of the URL the coordinator serves */
+	char *workdir;            /* <data>/work */
+	char host_type[64];       /* "<goos>-<goarch>" */
+	char key[SHA256_HEX_LEN + 1]; /* the buildlet key for host_type */
+	struct buildlet *b;       /* created in on_listening */
+	pthread_t thread;         /* runs buildlet_run(b) */
+	int thread_started;       /* thread must be joined */
+	int failed;               /* the buildlet could not be started */
+};
+
+static void *up_buildlet_main(void *ud)
+{
+	struct up *u = ud;
+
+	log_set_component("buildlet");
+	if (buildlet_run(u->b) != 0)
+		log_error("the embedded buildlet stopped with an error");
+	return NULL;
+}
+
+/* Make the buildlet that dials base_url; NULL after logging why. */
+static struct buildlet *up_buildlet_new(struct up *u)
+{
+	struct buildlet_config bc;
+	struct errbuf eb = {""};
+	struct buildlet *b;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (coord_buildlet_key(u->data_dir, u->host_type, u->key, &eb)) {
+		log_error("cannot make the local buildlet's key: %s", eb.msg);
+		return NULL;
+	}
+	buildlet_config_defaults(&bc);
+	bc.coordinator_url = u->base_url;
+	bc.name = "local";
+	bc.host_type = u->host_type;
+	bc.capacity = ncpu > 0 ? (int)(ncpu < 1024 ? ncpu : 1024) : 1;
+	bc.workdir = u->workdir;
+	bc.key = u->key;
+	b = buildlet_new(&bc, &eb);
+	if (!b)
+		log_error("cannot start the local buildlet: %s", eb.msg);
+	return b;
+}
+
+/*
+ * `rfarm up` without its buildlet is not what was asked for: stop. The
+ * callback may come from inside coord_new, before there is anything to
+ * stop; cmd_up then sees u->failed and does not run.
+ */
+static void up_abort(struct up *u)
+{
+	struct coord *c = atomic_load(&running_coord);
+
+	u->failed = 1;
+	if (c)
+		coord_stop(c);
+}
+
+/* The coordinator is listening: start the buildlet that dials it. */
+static void up_on_listening(void *ud, const char *base_url)
+{
+	struct up *u = ud;
+	sigset_t old;
+
+	u->base_url = xstrdup(base_url);
+	u->b = up_buildlet_new(u);
+	if (!u->b) {
+		up_abort(u);
+		return;
+	}
+	/* The thread inherits a mask without SIGINT/SIGTERM, so the handler
+	 * runs on the main thread. */
+	signals_block(1, &old);
+	u->thread_started = pthread_create(&u->thread, NULL, up_buildlet_main,
+					   u) == 0;
+	signals_block(0, &old);
+	if (!u->thread_started) {
+		log_error("cannot start the buildlet thread");
+		up_abort(u);
+		return;
+	}
+	atomic_store(&running_buildlet, u->b);
+	printf("rfarm is up: dashboard %s/ , API %s/api/v1/ — Ctrl-C to stop\n",
+	       base_url, base_url);
+	fflush(stdout);
+}
+
+static void up_init(struct up *u, const char *data_dir)
+{
+	char goos[32], goarch[32];
+
+	memset(u, 0, sizeof *u);
+	u->data_dir = data_dir;
+	u->workdir = xasprintf("%s/work", data_dir);
+	buildlet_native_platform(goos, sizeof goos, goarch, sizeof goarch);
+	snprintf(u->host_type, sizeof u->host_type, "%s-%s", goos, goarch);
+}
+
+/* Stop and free the buildlet side; the coordinator has returned. */
+static void up_finish(struct up *u)
+{
+	if (u->b)
+		buildlet_stop(u->b);
+	if (u->thread_started)
+		pthread_join(u->thread, NULL);
+	buildlet_free(&u->b);
+	free(u->base_url);
+	free(u->workdir);
+	explicit_bzero(u->key, sizeof u->key);
+}
+
+int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct serve_args sa = {0};
+	struct errbuf eb = {""};
+	struct coord *c;
+	struct up u;
+	int status;
+
+	if ((status = serve_parse(cmd, argc, argv, &sa)) >= 0)
+		return status;
+	up_init(&u, sa.cfg.data_dir);
+	sa.cfg.on_listening_cb = up_on_listening;
+	sa.cfg.ud = &u;
+	c = coord_new(&sa.cfg, &eb);
+	if (!c) {
+		up_finish(&u);
+		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+	}
+	atomic_store(&running_coord, c);
+	signals_install();
+	if (u.failed)
+		status = CLI_EXIT_FAIL;
+	else
+		status = coord_run(c) == 0 && !u.failed ? CLI_EXIT_OK :
+			 CLI_EXIT_FAIL;
+	signals_forget();
+	up_finish(&u);
+	coord_free(&c);
+	return status;
+}
+
+/* ---- rfarm keygen ---- */
+
+int cmd_keygen(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, OPT_DATA},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct coord_config cfg;
+	char key[SHA256_HEX_LEN + 1];
+	struct errbuf eb = {""};
+	int c;
+
+	coord_config_defaults(&cfg);
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd);
+		if (c == OPT_DATA) {
+			cfg.data_dir = optarg;
+			continue;
+		}
+		cli_getopt_error(argv, ":h", c, &eb);
+		return cli_usage_error(cmd, "%s", eb.msg);
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cmd, "give exactly one HOST_TYPE");
+	if (!cli_host_type_valid(argv[optind]))
+		return cli_usage_error(cmd, "bad host type '%s' (lower-case "
+				       "letters, digits, '.', '_', '-')",
+				       argv[optind]);
+	if (coord_buildlet_key(cfg.data_dir, argv[optind], key, &eb))
+		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+	fprintf(stderr, "buildlet key for host type %s (master secret in "
+		"%s/master.key):\n", argv[optind], cfg.data_dir);
+	printf("%s\n", key);
+	explicit_bzero(key, sizeof key);
+	return CLI_EXIT_OK;
+}
+
+/* ---- rfarm buildlet ---- */
+
+/* `rfarm buildlet` options, and storage for what the config points to. */
+struct dial_args {
+	struct buildlet_config cfg;  /* what buildlet_new gets */
+	const char **platforms;      /* argc slots; cfg.platforms */
+	const char **labels;         /* argc slots; cfg.labels */
+	const char *token_file;      /* --token-file, or NULL */
+	char *key;                   /* the secret, owned */
+};
+
+/* One option; returns -1 to go on, else the exit status. */
+static int dial_option(const struct cli_cmd *cmd, struct dial_args *da,
+		       int c, struct errbuf *eb)
+{
+	long n;
+	int64_t ms;
+
+	switch (c) {
+	case OPT_COORDINATOR: da->cfg.coordinator_url = optarg; break;
+	case OPT_NAME: da->cfg.name = optarg; break;
+	case OPT_WORKDIR: da->cfg.workdir = optarg; break;
+	case OPT_TOKEN_FILE: da->token_file = optarg; break;
+	case OPT_LABEL: da->labels[da->cfg.n_labels++] = optarg; break;
+	case OPT_HOST_TYPE:
+		if (!cli_host_type_valid(optarg))
+			return cli_usage_error(cmd, "bad --host-type '%s' "
+				"(lower-case letters, digits, '.', '_', '-')",
+				optarg);
+		da->cfg.host_type = optarg;
+		break;
+	case OPT_PLATFORM:
+		if (!cli_platform_valid(optarg))
+			return cli_usage_error(cmd, "bad --platform '%s': want "
+				"GOOS/GOARCH such as linux/amd64", optarg);
+		da->platforms[da->cfg.n_platforms++] = optarg;
+		break;
+	case OPT_CAPACITY:
+		if (cli_number_parse(optarg, 1, 1024, "--capacity", &n, eb))
+			return cli_usage_error(cmd, "%s", eb->msg);
+		da->cfg.capacity = (int)n;
+		break;
+	case OPT_KILL_GRACE:
+		ms = clock_parse_duration_ms(optarg);
+		if (ms < 0 || ms > INT_MAX)
+			return cli_usage_error(cmd, "bad --kill-grace '%s': "
+				"want a duration such as 10s", optarg);
+		da->cfg.kill_grace_ms = (int)ms;
+		break;
+	default:
+		return cli_usage_error(cmd, "%s", eb->msg);
+	}
+	return -1;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int dial_parse(const struct cli_cmd *cmd, int argc, char **argv,
+		      struct dial_args *da)
+{
+	static const struct option opts[] = {
+		{"coordinator", required_argument, NULL, OPT_COORDINATOR},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"host-type", required_argument, NULL, OPT_HOST_TYPE},
+		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"capacity", required_argument, NULL, OPT_CAPACITY},
+		{"label", required_argument, NULL, OPT_LABEL},
+		{"workdir", required_argument, NULL, OPT_WORKDIR},
+		{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+		{"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct errbuf eb = {""};
+	int c, status;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd);
+		if (c == '?' || c == ':')
+			cli_getopt_error(argv, ":h", c, &eb);
+		if ((status = dial_option(cmd, da, c, &eb)) >= 0)
+			return status;
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	if (!da->cfg.coordinator_url)
+		return cli_usage_error(cmd, "give --coordinator URL");
+	if (!strstr(da->cfg.coordinator_url, "://"))
+		return cli_usage_error(cmd, "--coordinator wants a URL such as "
+				       "https://farm.example:8443, not '%s'",
+				       da->cfg.coordinator_url);
+	return -1;
+}
+
+/* The key from --token-file, else RFARM_BUILDLET_KEY; never from argv. */
+static int dial_key(const struct cli_cmd *cmd, struct dial_args *da)
+{
+	const char *env = getenv("RFARM_BUILDLET_KEY");
+	struct errbuf eb = {""};
+
+	if (da->token_file) {
+		if (cli_key_file_read(da->token_file, &da->key, &eb))
+			return cli_fail(cmd, CLI_EXIT_USAGE, "%s", eb.msg);
+	} else if (env && *env) {
+		da->key = xstrdup(env);
+	} else {
+		return cli_fail(cmd, CLI_EXIT_USAGE, "no buildlet key: give "
+				"--token-file FILE or set RFARM_BUILDLET_KEY "
+				"(the coordinator's operator makes one with "
+				"`rfarm keygen HOST_TYPE`)");
+	}
+	da->cfg.key = da->key;
+	return -1;
+}
+
+int cmd_buildlet(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct dial_args da = {0};
+	struct errbuf eb = {""};
+	struct buildlet *b = NULL;
+	int status;
+
+	buildlet_config_defaults(&da.cfg);
+	da.platforms = xcalloc((size_t)argc, sizeof *da.platforms);
+	da.labels = xcalloc((size_t)argc, sizeof *da.labels);
+	da.cfg.platforms = da.platforms;
+	da.cfg.labels = da.labels;
+	if ((status = dial_parse(cmd, argc, argv, &da)) >= 0 ||
+	    (status = dial_key(cmd, &da)) >= 0)
+		goto out;
+	b = buildlet_new(&da.cfg, &eb);
+	if (!b) {
+		status = cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+		goto out;
+	}
+	atomic_store(&running_buildlet, b);
+	signals_install();
+	status = buildlet_run(b) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	signals_forget();
+	buildlet_free(&b);
+out:
+	if (da.key)
+		explicit_bzero(da.key, strlen(da.key));
+	free(da.key);
+	free(da.platforms);
+	free(da.labels);
+	return status;
+}

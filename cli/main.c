@@ -1,0 +1,210 @@
+/*
+ * main.c - the `rfarm` binary: the command table and the dispatch.
+ *
+ * One binary carries the coordinator, the buildlet and the API client
+ * verbs. Each command is a row {name, summary, function, usage}; the
+ * function gets argv starting at the command name and returns the exit
+ * status (0 ok, 1 failure, 2 usage error or unreachable server).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_up[] =
+	"usage: rfarm up [--listen HOST:PORT] [--data DIR]\n"
+	"\n"
+	"Run a coordinator and one embedded buildlet for this machine's\n"
+	"platform in one process: the quickest way to try rfarm.\n"
+	"\n"
+	"  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080;\n"
+	"                      :PORT for all interfaces, port 0 for any free)\n"
+	"  --data DIR          database, blobs and keys (default ./rfarm-data);\n"
+	"                      the buildlet works in DIR/work\n";
+
+static const char usage_coordinator[] =
+	"usage: rfarm coordinator [--listen HOST:PORT] [--data DIR]\n"
+	"\n"
+	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
+	"\n"
+	"  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080;\n"
+	"                      :PORT for all interfaces, [::1]:PORT for IPv6,\n"
+	"                      port 0 for any free port)\n"
+	"  --data DIR          database, blobs and keys (default ./rfarm-data)\n";
+
+static const char usage_buildlet[] =
+	"usage: rfarm buildlet --coordinator URL [--name N] [--host-type T]\n"
+	"                      [--platform GOOS/GOARCH]... [--capacity N]\n"
+	"                      [--label L]... [--workdir DIR]\n"
+	"                      [--token-file F] [--kill-grace DURATION]\n"
+	"\n"
+	"Dial out to a coordinator and run the jobs it sends. Opens no port.\n"
+	"The key comes from --token-file (mode 0600) or RFARM_BUILDLET_KEY;\n"
+	"the coordinator's operator makes it with `rfarm keygen HOST_TYPE`.\n"
+	"\n"
+	"  --coordinator URL   https://HOST:PORT (or ws://, wss://)\n"
+	"  --name N            buildlet name (default: the host name)\n"
+	"  --host-type T       host type the key is for (default GOOS-GOARCH)\n"
+	"  --platform P        extra GOOS/GOARCH it can build for (repeat)\n"
+	"  --capacity N        jobs at a time (default 1)\n"
+	"  --label L           label offered to the scheduler (repeat)\n"
+	"  --workdir DIR       where jobs run (default ./rfarm-work)\n"
+	"  --token-file F      file holding the key\n"
+	"  --kill-grace D      SIGTERM to SIGKILL delay on cancel (default 10s)\n";
+
+static const char usage_keygen[] =
+	"usage: rfarm keygen HOST_TYPE [--data DIR]\n"
+	"\n"
+	"Print the key a buildlet of HOST_TYPE presents to this coordinator\n"
+	"(made from the master secret in DIR/master.key, created if missing).\n"
+	"The key is the last line of the output.\n";
+
+static const char usage_submit[] =
+	"usage: rfarm submit --platform GOOS/GOARCH... [--env K=V]... [--label L]...\n"
+	"                    [--priority N] [--timeout DURATION] [--wait] [--json]\n"
+	"                    (--script TEXT | -- CMD ARGS...)\n"
+	"\n"
+	"Request a build: one job per platform. Prints the build id.\n"
+	"Everything after -- is the command, even words starting with '-'.\n"
+	"\n"
+	"  --platform P    GOOS/GOARCH to build on (repeat; at least one)\n"
+	"  --env K=V       environment variable for the command (repeat)\n"
+	"  --label L       run only on buildlets with this label (repeat)\n"
+	"  --priority N    higher runs first (default 0)\n"
+	"  --timeout D     per-job time limit, such as 10m or 1h30m\n"
+	"  --script TEXT   a shell script instead of a command\n"
+	"  --wait          wait for every job; print one line per job on stderr;\n"
+	"                  exit 0 all passed, 1 a job failed or was cancelled,\n"
+	"                  2 a job could not be run (error)\n"
+	"  --json          print the server's JSON\n"
+	"\n"
+	"Environment: RFARM_URL (default http://127.0.0.1:8080), RFARM_TOKEN.\n";
+
+static const char usage_status[] =
+	"usage: rfarm status BUILD [--json]\n"
+	"\n"
+	"Show a build and its jobs.\n";
+
+static const char usage_logs[] =
+	"usage: rfarm logs JOB [-f|--follow] [--stream stdout|stderr]\n"
+	"\n"
+	"Print a job's log. With --follow, keep printing until the job ends.\n";
+
+static const char usage_list[] =
+	"usage: rfarm list [--state S] [--platform P] [--limit N] [--json]\n"
+	"\n"
+	"List builds, newest first.\n";
+
+static const char usage_buildlets[] =
+	"usage: rfarm buildlets [--json]\n"
+	"\n"
+	"List the connected and known buildlets.\n";
+
+static const char usage_cancel[] =
+	"usage: rfarm cancel BUILD [--json]\n"
+	"\n"
+	"Cancel the jobs of a build that have not finished.\n";
+
+static const char usage_retry[] =
+	"usage: rfarm retry BUILD [--json]\n"
+	"\n"
+	"Run a build's jobs again.\n";
+
+static int cmd_version(const struct cli_cmd *cmd, int argc, char **argv);
+static int cmd_help(const struct cli_cmd *cmd, int argc, char **argv);
+
+static const char usage_version[] = "usage: rfarm version\n";
+static const char usage_help[] = "usage: rfarm help [COMMAND]\n";
+
+static const struct cli_cmd commands[] = {
+	{"up", "coordinator and a local buildlet in one process", cmd_up,
+	 usage_up},
+	{"coordinator", "serve the API, dashboard and buildlet sessions",
+	 cmd_coordinator, usage_coordinator},
+	{"buildlet", "dial a coordinator and run its jobs", cmd_buildlet,
+	 usage_buildlet},
+	{"keygen", "print the key for a buildlet host type", cmd_keygen,
+	 usage_keygen},
+	{"submit", "request a build", cmd_submit, usage_submit},
+	{"status", "show a build and its jobs", cmd_status, usage_status},
+	{"logs", "print or follow a job's log", cmd_logs, usage_logs},
+	{"list", "list builds, newest first", cmd_list, usage_list},
+	{"buildlets", "list buildlets", cmd_buildlets, usage_buildlets},
+	{"cancel", "cancel a build's unfinished jobs", cmd_cancel,
+	 usage_cancel},
+	{"retry", "run a build again", cmd_retry, usage_retry},
+	{"version", "print the version", cmd_version, usage_version},
+	{"help", "help on a command", cmd_help, usage_help},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void overview(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: rfarm COMMAND [ARGS]\n\ncommands:\n", f);
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name,
+			commands[i].summary);
+	fputs("\n`rfarm COMMAND --help` tells more about a command.\n", f);
+}
+
+static const struct cli_cmd *command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_version(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return cli_help(cmd);
+	if (argc > 1)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[1]);
+	printf("rfarm %s\n", RFARM_VERSION);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_help(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const struct cli_cmd *which;
+
+	if (argc < 2) {
+		overview(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[2]);
+	which = command_find(argv[1]);
+	if (!which)
+		return cli_usage_error(cmd, "unknown command '%s'", argv[1]);
+	return cli_help(which);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+
+	if (argc < 2) {
+		overview(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		overview(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(command_find("version"), 1, argv + 1);
+	cmd = command_find(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "rfarm: unknown command '%s'\n\n", argv[1]);
+		overview(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	return cmd->run(cmd, argc - 1, argv + 1);
+}
