@@ -404,9 +404,10 @@ static void copy_config(struct buildlet *b, const struct buildlet_config *cfg)
 	b->workdir = xstrdup(cfg->workdir);
 	b->key = xstrdup(cfg->key ? cfg->key : "");
 	b->platforms = xcalloc(cfg->n_platforms + 2, sizeof(char *));
-	b->platforms[b->n_platforms++] = xstrdup(native);
+	if (!cfg->no_native || !cfg->n_platforms)
+		b->platforms[b->n_platforms++] = xstrdup(native);
 	for (size_t i = 0; i < cfg->n_platforms; i++)
-		if (strcmp(cfg->platforms[i], native))
+		if (strcmp(cfg->platforms[i], native) || cfg->no_native)
 			b->platforms[b->n_platforms++] = xstrdup(cfg->platforms[i]);
 	b->labels = xcalloc(cfg->n_labels + 1, sizeof(char *));
 	for (size_t i = 0; i < cfg->n_labels; i++)

@@ -18,6 +18,8 @@ struct buildlet_config {
 	const char *host_type;       /* default: "<goos>-<goarch>" */
 	const char *const *platforms; /* extra "goos/goarch" it can build for */
 	size_t n_platforms;
+	int no_native;               /* serve only `platforms`, not the native
+					one (a machine kept for cross builds) */
 	const char *const *labels;   /* labels advertised to the scheduler */
 	size_t n_labels;
 	int capacity;                /* job slots; default 1 */

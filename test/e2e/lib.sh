@@ -1,0 +1,111 @@
+# lib.sh - helpers for rfarm's end-to-end tests (sourced by each test).
+#
+# Each test starts the real `rfarm` binary on 127.0.0.1 with an ephemeral
+# port and a temporary directory, drives it through the API (curl) and the
+# CLI, and kills what it started by PID when it exits. Every wait is
+# bounded in time.
+set -uo pipefail
+
+RFARM=${RFARM:?set RFARM to the rfarm binary}
+T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-e2e.XXXXXX")
+PIDS=()
+FAILS=0
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for pid in "${PIDS[@]}"; do
+    # Bounded wait, then force.
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [ "$FAILS" -ne 0 ] || [ -n "${KEEP:-}" ]; then
+    echo "--- logs kept in $T ---"
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -40 "$f"; }; done
+  else
+    rm -rf "$T"
+  fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+check() { # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+eq() { # eq DESCRIPTION EXPECTED ACTUAL
+  if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
+}
+finish() {
+  if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
+  echo "all checks passed"
+  exit 0
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+  local secs=$1; shift
+  local deadline=$((SECONDS + secs))
+  while [ $SECONDS -lt $deadline ]; do
+    "$@" && return 0
+    sleep 0.1
+  done
+  "$@"
+}
+
+# start_coord [DATA_DIR] [LISTEN]: start a coordinator; sets COORD_PID, DATA,
+# RFARM_URL.
+start_coord() {
+  DATA=${1:-$T/data}
+  local listen=${2:-127.0.0.1:0}
+  rm -f "$DATA/url"
+  "$RFARM" coordinator --listen "$listen" --data "$DATA" >>"$T/coordinator.log" 2>&1 &
+  COORD_PID=$!
+  PIDS+=("$COORD_PID")
+  wait_for 20 test -s "$DATA/url" || { fail "coordinator did not start"; finish; }
+  RFARM_URL=$(cat "$DATA/url")
+  export RFARM_URL
+  wait_for 10 curl -sf "$RFARM_URL/alive" -o /dev/null
+}
+
+# keyfile HOST_TYPE: write the buildlet key for HOST_TYPE to a 0600 file.
+keyfile() {
+  local f="$T/key-$1"
+  (umask 077; "$RFARM" keygen "$1" --data "$DATA" 2>/dev/null | tail -1 >"$f")
+  echo "$f"
+}
+
+# start_buildlet NAME [HOST_TYPE] [more buildlet args...]: sets BL_PID.
+start_buildlet() {
+  local name=$1 ht=${2:-linux-amd64}
+  shift; [ $# -gt 0 ] && shift
+  local key
+  key=$(keyfile "$ht")
+  "$RFARM" buildlet --coordinator "$RFARM_URL" --name "$name" --host-type "$ht" \
+    --token-file "$key" --workdir "$T/work-$name" "$@" >>"$T/buildlet-$name.log" 2>&1 &
+  BL_PID=$!
+  PIDS+=("$BL_PID")
+}
+
+buildlet_connected() { # buildlet_connected NAME
+  curl -sf "$RFARM_URL/api/v1/buildlets" |
+    jq -e --arg n "$1" '.buildlets[] | select(.name == $n and .connected)' >/dev/null
+}
+
+api() { curl -s "$RFARM_URL/api/v1/$1"; }
+job_field() { api "jobs/$1" | jq -r ".$2"; }
+job_final() { # job_final JOB: true once the job is in a final state
+  case $(job_field "$1" state) in passed|failed|cancelled|error) return 0;; esac
+  return 1
+}
+wait_job() { # wait_job JOB [SECS]: wait until final, print the state
+  wait_for "${2:-60}" job_final "$1"
+  job_field "$1" state
+}
+# submit ARGS...: rfarm submit, prints the build id.
+submit() { "$RFARM" submit "$@"; }
+first_job() { api "builds/$1" | jq -r '.jobs[0].id'; }
