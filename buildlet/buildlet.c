@@ -422,8 +422,7 @@ struct buildlet *buildlet_new(const struct buildlet_config *cfg,
 	struct buildlet *b = xcalloc(1, sizeof *b);
 	struct lws_context_creation_info info;
 
-	log_set_component("buildlet");
-	lws_set_log_level(LLL_ERR, NULL);
+	lws_set_log_level(LLL_ERR | LLL_WARN, log_lws_emit);
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->space, NULL);
 	list_init(&b->outq);
@@ -451,6 +450,7 @@ fail:
 
 int buildlet_run(struct buildlet *b)
 {
+	log_set_component("buildlet");
 	log_info("buildlet %s (%s, %s) dialing %s://%s:%d%s", b->name,
 		 b->host_type, b->platforms[0], b->ws_tls ? "wss" : "ws",
 		 b->ws_host, b->ws_port, b->ws_path);

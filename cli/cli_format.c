@@ -129,14 +129,17 @@ static const char *job_exit_text(const json_t *job, char *out, size_t n)
 	return out;
 }
 
-/* "1.2s", "3m04s", "2h05m"; "-" without a duration. */
+/* "42ms", "1.2s", "3m04s", "2h05m"; "-" until the job is final. */
 static const char *duration_text(const json_t *job, char *out, size_t n)
 {
 	json_t *v = json_object_get(job, "duration_ms");
 	json_int_t ms = json_integer_value(v);
 
-	if (!json_is_integer(v) || ms < 0)
+	if (!json_is_integer(v) || ms < 0 ||
+	    !cli_job_state_final(jstr(job, "state")))
 		snprintf(out, n, "-");
+	else if (ms < 1000)
+		snprintf(out, n, "%dms", (int)ms);
 	else if (ms < 60000)
 		snprintf(out, n, "%.1fs", (double)ms / 1000);
 	else if (ms < 3600000)

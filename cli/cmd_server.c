@@ -42,6 +42,7 @@ enum {
 	OPT_WORKDIR,
 	OPT_TOKEN_FILE,
 	OPT_KILL_GRACE,
+	OPT_NO_NATIVE,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -177,7 +178,6 @@ static void *up_buildlet_main(void *ud)
 {
 	struct up *u = ud;
 
-	log_set_component("buildlet");
 	if (buildlet_run(u->b) != 0)
 		log_error("the embedded buildlet stopped with an error");
 	return NULL;
@@ -371,6 +371,7 @@ static int dial_option(const struct cli_cmd *cmd, struct dial_args *da,
 	case OPT_WORKDIR: da->cfg.workdir = optarg; break;
 	case OPT_TOKEN_FILE: da->token_file = optarg; break;
 	case OPT_LABEL: da->labels[da->cfg.n_labels++] = optarg; break;
+	case OPT_NO_NATIVE: da->cfg.no_native = 1; break;
 	case OPT_HOST_TYPE:
 		if (!cli_host_type_valid(optarg))
 			return cli_usage_error(cmd, "bad --host-type '%s' "
@@ -416,6 +417,7 @@ static int dial_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"workdir", required_argument, NULL, OPT_WORKDIR},
 		{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
 		{"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
+		{"no-native", no_argument, NULL, OPT_NO_NATIVE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};

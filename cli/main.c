@@ -34,7 +34,7 @@ static const char usage_coordinator[] =
 
 static const char usage_buildlet[] =
 	"usage: rfarm buildlet --coordinator URL [--name N] [--host-type T]\n"
-	"                      [--platform GOOS/GOARCH]... [--capacity N]\n"
+	"                      [--platform GOOS/GOARCH]... [--no-native] [--capacity N]\n"
 	"                      [--label L]... [--workdir DIR]\n"
 	"                      [--token-file F] [--kill-grace DURATION]\n"
 	"\n"
@@ -46,6 +46,7 @@ static const char usage_buildlet[] =
 	"  --name N            buildlet name (default: the host name)\n"
 	"  --host-type T       host type the key is for (default GOOS-GOARCH)\n"
 	"  --platform P        extra GOOS/GOARCH it can build for (repeat)\n"
+	"  --no-native         serve only the --platform ones, not this machine's\n"
 	"  --capacity N        jobs at a time (default 1)\n"
 	"  --label L           label offered to the scheduler (repeat)\n"
 	"  --workdir DIR       where jobs run (default ./rfarm-work)\n"

@@ -52,3 +52,15 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s %s %s: %s\n", ts, component, level_names[lvl], line);
 }
+
+void log_lws_emit(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && line[n - 1] == '\n')
+		n--;
+	if (level & 3)
+		log_warn("lws: %.*s", (int)n, line);
+	else
+		log_debug("lws: %.*s", (int)n, line);
+}

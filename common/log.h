@@ -15,6 +15,13 @@ void log_set_component(const char *name); /* per thread; default "rfarm" */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Emitter for libwebsockets' lws_set_log_level(): forwards its lines
+ * (errors as warnings, the rest as debug) so one format covers both.
+ * Declared here without lws types: level bit 1 is LLL_ERR, bit 2 LLL_WARN.
+ */
+void log_lws_emit(int level, const char *line);
+
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -46,18 +46,6 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
 }
 
-static void lws_log_to_ours(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n && line[n - 1] == '\n')
-		n--;
-	if (level & LLL_ERR)
-		log_warn("lws: %.*s", (int)n, line);
-	else
-		log_debug("lws: %.*s", (int)n, line);
-}
-
 static rc_t open_store(struct coord *c, struct errbuf *eb)
 {
 	char *path = xasprintf("%s/rfarm.db", c->data_dir);
@@ -107,7 +95,7 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	struct coord *c = xcalloc(1, sizeof *c);
 
 	log_set_component("coordinator");
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
+	lws_set_log_level(LLL_ERR | LLL_WARN, log_lws_emit);
 	c->cfg = *cfg;
 	c->data_dir = xstrdup(cfg->data_dir);
 	c->dash_dir = xasprintf("%s/dashboard", c->data_dir);

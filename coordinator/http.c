@@ -381,6 +381,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_writeable(h);
 	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (h)
 			conn_reset(h);
 		return 0;
