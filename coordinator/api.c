@@ -106,45 +106,106 @@ static int64_t parse_id(const char *s, size_t len)
 	return v > 0 ? v : -1;
 }
 
+/* Store a build and one queued job per platform of spec; commits. */
+static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
+{
+	json_t *plats = json_object_get(spec, "platforms"), *p;
+	int priority = (int)json_integer_value(json_object_get(spec, "priority"));
+	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	char *labels = json_dumps(json_object_get(spec, "labels"), JSON_COMPACT);
+	int64_t job, now = clock_wall_ms();
+	size_t i;
+	rc_t rc;
+
+	rc = store_build_insert(c->store, now, priority, text, build);
+	json_array_foreach(plats, i, p)
+		if (!rc)
+			rc = store_job_insert(c->store, *build, json_string_value(p),
+					      labels, priority, now, &job);
+	free(labels);
+	free(text);
+	if (!rc)
+		rc = store_flush(c->store);
+	if (!rc) {
+		log_info("build %lld accepted (%zu jobs)", (long long)*build,
+			 json_array_size(plats));
+		c->sched_pending = 1;
+		c->dash_dirty = 1;
+	}
+	return rc;
+}
+
+static int respond_created(struct http_conn *h, json_t *spec)
+{
+	int64_t build = 0;
+	rc_t rc = create_build(h->c, spec, &build);
+
+	json_decref(spec);
+	if (rc)
+		return http_respond_error(h, 500, "store", "the build could not be "
+					  "stored (%s); nothing was queued", rc_str(rc));
+	return http_respond_json(h, 201, api_build_json(h->c, build));
+}
+
 static int submit(struct http_conn *h)
 {
 	struct request_error err;
-	json_t *spec, *plats, *p;
-	char *text;
-	int64_t build, job, now = clock_wall_ms();
-	size_t i, n_jobs;
-	rc_t rc;
+	json_t *spec;
 
 	if (request_parse_build((const char *)buf_data(&h->body), h->body.len,
 				&spec, &err))
 		return http_respond_error(h, 400, err.code, "%s", err.message);
-	text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
-	rc = store_build_insert(h->c->store, now,
-				(int)json_integer_value(json_object_get(spec, "priority")),
-				text, &build);
-	plats = json_object_get(spec, "platforms");
-	n_jobs = json_array_size(plats);
-	json_array_foreach(plats, i, p) {
-		char *labels = json_dumps(json_object_get(spec, "labels"), JSON_COMPACT);
+	return respond_created(h, spec);
+}
 
-		if (!rc)
-			rc = store_job_insert(h->c->store, build, json_string_value(p),
-					      labels, (int)json_integer_value(
-							      json_object_get(spec, "priority")),
-					      now, &job);
-		free(labels);
+static int cancel_build(struct http_conn *h, int64_t id)
+{
+	struct store_build b;
+	int n;
+
+	if (store_build_get(h->c->store, id, &b))
+		return http_respond_error(h, 404, "not_found", "no build %lld",
+					  (long long)id);
+	store_build_clear(&b);
+	n = orch_cancel_build(h->c, id);
+	if (n < 0 || store_flush(h->c->store))
+		return http_respond_error(h, 500, "store", "cannot cancel build %lld",
+					  (long long)id);
+	log_info("build %lld: cancel asked for %d job(s)", (long long)id, n);
+	return http_respond_json(h, 200, api_build_json(h->c, id));
+}
+
+/* Re-run, as a new build, the platforms whose jobs did not pass. */
+static int retry_build(struct http_conn *h, int64_t id)
+{
+	struct store_build b;
+	struct store_job *jobs = NULL;
+	size_t n = 0;
+	json_t *spec, *plats = json_array();
+
+	if (store_build_get(h->c->store, id, &b)) {
+		json_decref(plats);
+		return http_respond_error(h, 404, "not_found", "no build %lld",
+					  (long long)id);
 	}
-	free(text);
-	json_decref(spec);
-	if (!rc)
-		rc = store_flush(h->c->store);
-	if (rc)
-		return http_respond_error(h, 500, "store", "the build could not be "
-					  "stored (%s); nothing was queued", rc_str(rc));
-	log_info("build %lld accepted (%zu jobs)", (long long)build, n_jobs);
-	h->c->sched_pending = 1;
-	h->c->dash_dirty = 1;
-	return http_respond_json(h, 201, api_build_json(h->c, build));
+	spec = json_loads(b.spec, 0, NULL);
+	store_build_clear(&b);
+	store_job_list_build(h->c->store, id, &jobs, &n);
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].state == JOB_FAILED || jobs[i].state == JOB_ERROR ||
+		    jobs[i].state == JOB_CANCELLED)
+			json_array_append_new(plats, json_string(jobs[i].platform));
+	store_job_array_free(&jobs, n);
+	if (!spec || !json_array_size(plats)) {
+		json_decref(spec);
+		json_decref(plats);
+		return http_respond_error(h, 409, "nothing_to_retry",
+					  "build %lld has no failed, error or "
+					  "cancelled job to retry", (long long)id);
+	}
+	json_object_set_new(spec, "platforms", plats);
+	json_object_set_new(spec, "retry_of", json_integer(id));
+	return respond_created(h, spec);
 }
 
 static int list_builds(struct http_conn *h)
@@ -301,6 +362,10 @@ int api_handle(struct http_conn *h)
 	}
 	if (!strcmp(h->path, "/api/v1/buildlets"))
 		return get ? list_buildlets(h) : not_allowed(h);
+	if ((id = path_id(h->path, "/api/v1/builds/", "/cancel")) > 0)
+		return !strcmp(h->method, "POST") ? cancel_build(h, id) : not_allowed(h);
+	if ((id = path_id(h->path, "/api/v1/builds/", "/retry")) > 0)
+		return !strcmp(h->method, "POST") ? retry_build(h, id) : not_allowed(h);
 	if ((id = path_id(h->path, "/api/v1/builds/", "")) > 0) {
 		json_t *b;
 

@@ -349,8 +349,9 @@ static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 					  "request body of %lld bytes is over the "
 					  "limit of %d bytes", len, COORD_MAX_BODY);
 	}
-	if (len == 0)
-		return route(h);
+	if (len == 0 || (len < 0 && lws_hdr_total_length(
+					    wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0))
+		return route(h); /* no body is coming */
 	return 0; /* wait for the body */
 }
 

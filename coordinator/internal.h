@@ -117,6 +117,10 @@ void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l);
 void orch_on_done(struct coord *c, struct session *s,
 		  const struct proto_done *d);
 void orch_on_session_closed(struct coord *c, struct session *s);
+/* Cancel every unfinished job of a build: queued ones at once, running
+ * ones through their buildlet. Returns how many jobs it touched, -1 if
+ * the build's jobs cannot be read. */
+int orch_cancel_build(struct coord *c, int64_t build);
 
 /* ---- http.c: the HTTP protocol ---- */
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason,

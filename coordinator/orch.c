@@ -235,13 +235,56 @@ static int owned_attempt(struct coord *c, struct session *s, int64_t job,
 	return j->attempt == attempt && !strcmp(j->buildlet, s->hello.name);
 }
 
+static void send_cancel(struct session *s, int64_t job, int attempt)
+{
+	struct proto_msg m = {.type = PROTO_CANCEL};
+
+	m.u.ref.job = job;
+	m.u.ref.attempt = attempt;
+	session_send(s, &m);
+}
+
+/* Attempts it was running before a reconnect still hold slots, and a
+ * cancel asked for while it was away is sent now. */
 static int count_running(void *ud, const struct store_job *j)
 {
 	struct session *s = ud;
 
-	if (!strcmp(j->buildlet, s->hello.name))
-		s->running++;
+	if (strcmp(j->buildlet, s->hello.name))
+		return 0;
+	s->running++;
+	if (j->cancel_requested)
+		send_cancel(s, j->id, j->attempt);
 	return 0;
+}
+
+int orch_cancel_build(struct coord *c, int64_t build)
+{
+	struct store_job *jobs = NULL;
+	size_t n = 0;
+	int changed = 0;
+
+	if (store_job_list_build(c->store, build, &jobs, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &jobs[i];
+		struct session *s;
+
+		if (job_state_final(j->state) || j->cancel_requested)
+			continue;
+		store_job_request_cancel(c->store, j->id);
+		changed++;
+		if (j->state == JOB_QUEUED) {
+			if (!orch_job_transition(c, j->id, j->state, JOB_CANCELLED))
+				store_job_finish(c->store, j->id, j->attempt,
+						 JOB_CANCELLED, -1, 0, 0, "",
+						 clock_wall_ms());
+		} else if ((s = session_find(c, j->buildlet))) {
+			send_cancel(s, j->id, j->attempt);
+		}
+	}
+	store_job_array_free(&jobs, n);
+	return changed;
 }
 
 void orch_on_hello(struct coord *c, struct session *s)
@@ -263,7 +306,6 @@ void orch_on_hello(struct coord *c, struct session *s)
 	free(row.labels);
 	json_decref(plat);
 	json_decref(labels);
-	/* Attempts it was running before a reconnect still hold slots. */
 	s->running = 0;
 	store_job_scan_active(c->store, count_running, s);
 	c->sched_pending = 1;
@@ -297,8 +339,11 @@ void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l)
 	store_job_clear(&j);
 }
 
-static enum job_state result_state(const struct proto_done *d)
+static enum job_state result_state(const struct store_job *j,
+				   const struct proto_done *d)
 {
+	if (j->cancel_requested)
+		return JOB_CANCELLED;
 	if (d->error[0])
 		return JOB_ERROR;
 	return d->exit_code == 0 && d->signal == 0 ? JOB_PASSED : JOB_FAILED;
@@ -316,7 +361,7 @@ static void send_ack(struct session *s, int64_t job, int attempt)
 void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d)
 {
 	struct store_job j;
-	enum job_state to = result_state(d);
+	enum job_state to;
 
 	if (!owned_attempt(c, s, d->job, d->attempt, &j) ||
 	    job_state_final(j.state)) {
@@ -327,6 +372,7 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 		send_ack(s, d->job, d->attempt);
 		return;
 	}
+	to = result_state(&j, d);
 	if (!orch_job_transition(c, j.id, j.state, to) &&
 	    !store_job_finish(c->store, j.id, d->attempt, to, d->exit_code,
 			      d->signal, d->duration_ms, d->error, clock_wall_ms()) &&

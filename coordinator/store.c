@@ -46,6 +46,7 @@
 	X(ST_JOB_REQUEUE, "UPDATE jobs SET state='queued', buildlet='',"    \
 	  " started_ms=0, reason=? WHERE id=?")                              \
 	X(ST_JOB_REASON, "UPDATE jobs SET reason=? WHERE id=?")              \
+	X(ST_JOB_CANCEL, "UPDATE jobs SET cancel_requested=1 WHERE id=?")    \
 	X(ST_ATTEMPT_LIST, "SELECT job_id, n, buildlet, dispatched_ms,"     \
 	  " coalesce(started_ms,0), coalesce(finished_ms,0),"                \
 	  " coalesce(exit_code,-1), coalesce(signal,0),"                     \
@@ -70,7 +71,8 @@
 	"id, build_id, platform, labels, state, priority, created_ms,"  \
 	" attempt, buildlet, coalesce(started_ms,0),"                   \
 	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
-	" coalesce(signal,0), coalesce(duration_ms,0), error, reason"
+	" coalesce(signal,0), coalesce(duration_ms,0), error, reason,"   \
+	" cancel_requested"
 
 enum stmt_id {
 #define STMT_ENUM(id, sql) id,
@@ -112,7 +114,8 @@ static const char *const migrations[] = {
 	" exit_code INTEGER, signal INTEGER, duration_ms INTEGER,"
 	" error TEXT NOT NULL DEFAULT '',"
 	" reason TEXT NOT NULL DEFAULT '',"
-	" cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0);"
+	" cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0,"
+	" cancel_requested INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX jobs_by_build ON jobs(build_id);"
 	"CREATE INDEX jobs_queue ON jobs(priority DESC, created_ms, id)"
 	" WHERE state='queued';"
@@ -437,6 +440,7 @@ static void job_from_row(sqlite3_stmt *st, struct store_job *j)
 	j->duration_ms = sqlite3_column_int64(st, 13);
 	j->error = col_text(st, 14);
 	j->reason = col_text(st, 15);
+	j->cancel_requested = sqlite3_column_int(st, 16);
 }
 
 void store_job_clear(struct store_job *j)
@@ -641,6 +645,18 @@ rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason)
 	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	return step_done(s, st, "set reason");
+}
+
+rc_t store_job_request_cancel(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_CANCEL);
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(s, st, "request cancel");
 }
 
 rc_t store_attempt_list(struct store *s, int64_t job_id,

@@ -46,6 +46,7 @@ struct store_job {
 	int64_t duration_ms; /* process wall time of the final attempt */
 	char *error;         /* infrastructure error text, "" if none */
 	char *reason;        /* why it still waits, "" if it does not */
+	int cancel_requested; /* a user asked to cancel it */
 };
 
 struct store_attempt {
@@ -118,6 +119,8 @@ rc_t store_job_finish(struct store *s, int64_t id, int attempt,
 		      int64_t duration_ms, const char *error, int64_t now_ms);
 rc_t store_job_requeue(struct store *s, int64_t id, const char *reason);
 rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason);
+/* Remember that a user asked to cancel: the result becomes "cancelled". */
+rc_t store_job_request_cancel(struct store *s, int64_t id);
 
 rc_t store_attempt_list(struct store *s, int64_t job_id,
 			struct store_attempt **out, size_t *n);
