@@ -20,8 +20,8 @@ static const char *const type_names[PROTO__COUNT] = {
 };
 
 const struct proto_limits proto_default_limits = {
-	.max_message = 4 * 1024 * 1024,
-	.max_string = 1024 * 1024,
+	.max_message = 1024 * 1024,
+	.max_string = 512 * 1024,
 	.max_items = 10000,
 	.max_depth = 8,
 };

@@ -57,7 +57,9 @@ struct proto_limits {
 	unsigned max_depth; /* nesting of containers */
 };
 
-/* Defaults: 4 MiB frames, 1 MiB strings, 10,000 items, depth 8. */
+/* Defaults: 1 MiB frames, 512 KiB strings, 10,000 items, depth 8.
+ * msgpack-c may use ~16 bytes of memory per frame byte while decoding,
+ * so the frame limit also bounds decode memory (about 16 MiB). */
 extern const struct proto_limits proto_default_limits;
 
 /* The largest log chunk a buildlet sends in one "log" message. */

@@ -152,35 +152,18 @@ static rc_t dec_strv(struct dec *d, const msgpack_object *o,
 	return RC_OK;
 }
 
-static int kv_cmp(const void *a, const void *b)
-{
-	const struct proto_kv *x = *(const struct proto_kv *const *)a;
-	const struct proto_kv *y = *(const struct proto_kv *const *)b;
-
-	return strcmp(x->key, y->key);
-}
-
 /* Two values for one variable would depend on who applies them last. */
 static rc_t dec_env_dups(struct dec *d, const struct proto_env *env)
 {
-	const struct proto_kv **sorted;
-	size_t i, old;
-	rc_t rc = RC_OK;
+	const char *dup = proto_schema_env_dup(env);
+	size_t old;
+	rc_t rc;
 
-	if (env->n < 2)
+	if (!dup)
 		return RC_OK;
-	sorted = xcalloc(env->n, sizeof *sorted);
-	for (i = 0; i < env->n; i++)
-		sorted[i] = &env->v[i];
-	qsort(sorted, env->n, sizeof *sorted, kv_cmp);
-	for (i = 1; i < env->n && !rc; i++) {
-		if (strcmp(sorted[i - 1]->key, sorted[i]->key) != 0)
-			continue;
-		old = dec_push_key(d, sorted[i]->key, strlen(sorted[i]->key));
-		rc = dec_fail(d, RC_INVALID, "duplicate key");
-		proto_path_pop(&d->path, old);
-	}
-	free(sorted);
+	old = dec_push_key(d, dup, strlen(dup));
+	rc = dec_fail(d, RC_INVALID, "duplicate key");
+	proto_path_pop(&d->path, old);
 	return rc;
 }
 

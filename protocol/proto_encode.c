@@ -147,10 +147,17 @@ static void enc_strv(struct enc *e, const struct proto_strv *sv)
 
 static void enc_env(struct enc *e, const struct proto_env *env)
 {
+	const char *dup;
 	size_t i, old;
 
 	if (!enc_open(e, env->n, env->v, true))
 		return;
+	dup = proto_schema_env_dup(env);
+	if (dup) {
+		old = proto_path_push(&e->path, ".%s", dup);
+		enc_fail(e, RC_INVALID, "duplicate key");
+		proto_path_pop(&e->path, old);
+	}
 	for (i = 0; i < env->n; i++) {
 		const char *key = env->v[i].key ? env->v[i].key : "";
 
@@ -259,8 +266,11 @@ rc_t proto_encode(const struct proto_msg *m, const struct proto_limits *lim,
 	struct enc e = { .out = out, .start = out->len, .eb = eb };
 
 	e.lim = lim ? lim : &proto_default_limits;
-	if (out->err)
+	if (out->err) {
+		errbuf_set(eb, "output buffer already failed: %s",
+			   rc_str(out->err));
 		return out->err;
+	}
 	if (!r) {
 		errbuf_set(eb, "unknown message type %d", (int)m->type);
 		return RC_INVALID;

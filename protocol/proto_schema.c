@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 #define ANY32 INT32_MIN, INT32_MAX
 #define ANY64 INT64_MIN, INT64_MAX
 #define POS32 1, INT32_MAX
@@ -188,6 +190,40 @@ void proto_schema_quote(char *out, size_t n, const char *s, size_t len)
 	out[o] = '\0';
 	if (i < len && o + 4 < n)
 		memcpy(out + o, "...", 4);
+}
+
+static const char *kv_key(const struct proto_kv *kv)
+{
+	return kv->key ? kv->key : "";
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+	const struct proto_kv *x = *(const struct proto_kv *const *)a;
+	const struct proto_kv *y = *(const struct proto_kv *const *)b;
+
+	return strcmp(kv_key(x), kv_key(y));
+}
+
+/* Sorting pointers keeps this O(n log n) for the 10,000 entries allowed. */
+const char *proto_schema_env_dup(const struct proto_env *env)
+{
+	const struct proto_kv **sorted;
+	const char *dup = NULL;
+	size_t i;
+
+	if (env->n < 2 || !env->v)
+		return NULL;
+	sorted = xcalloc(env->n, sizeof *sorted);
+	for (i = 0; i < env->n; i++)
+		sorted[i] = &env->v[i];
+	qsort(sorted, env->n, sizeof *sorted, kv_cmp);
+	for (i = 1; i < env->n && !dup; i++) {
+		if (strcmp(kv_key(sorted[i - 1]), kv_key(sorted[i])) == 0)
+			dup = kv_key(sorted[i]);
+	}
+	free(sorted);
+	return dup;
 }
 
 static void strv_free(struct proto_strv *sv)

@@ -62,6 +62,9 @@ void proto_schema_range(const struct proto_field *f, char *out, size_t n);
  */
 void proto_schema_quote(char *out, size_t n, const char *s, size_t len);
 
+/* A key that occurs twice in env (NULL keys count as ""); NULL if none. */
+const char *proto_schema_env_dup(const struct proto_env *env);
+
 /* Release what a record at base owns (strings, arrays, nested records). */
 void proto_schema_record_free(const struct proto_record *r, void *base);
 

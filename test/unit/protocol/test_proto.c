@@ -669,8 +669,8 @@ static void test_free_zeroed_and_twice(void **state)
 
 static void test_default_limits(void **state)
 {
-	assert_int_equal(proto_default_limits.max_message, 4 * 1024 * 1024);
-	assert_int_equal(proto_default_limits.max_string, 1024 * 1024);
+	assert_int_equal(proto_default_limits.max_message, 1024 * 1024);
+	assert_int_equal(proto_default_limits.max_string, 512 * 1024);
 	assert_int_equal(proto_default_limits.max_items, 10000);
 	assert_int_equal(proto_default_limits.max_depth, 8);
 }
@@ -779,6 +779,12 @@ static void mut_argv_null(struct proto_msg *m)
 	m->u.run.argv.v[0] = NULL; /* fine: encodes as "" */
 }
 
+static void mut_env_dup(struct proto_msg *m)
+{
+	free(m->u.run.env.v[2].key);
+	m->u.run.env.v[2].key = xstrdup("VAR_0000");
+}
+
 static void test_encode_errors(void **state)
 {
 	static const struct {
@@ -802,6 +808,8 @@ static void test_encode_errors(void **state)
 		{ build_log_small, mut_data_null, { 0 }, 0, RC_INVALID,
 		  "log.data: NULL" },
 		{ build_run_small, mut_argv_null, { 0 }, 0, RC_OK, NULL },
+		{ build_run_small, mut_env_dup, { 0 }, 0, RC_INVALID,
+		  "run.env.VAR_0000: duplicate key" },
 		{ build_log_chunk, NULL, { 1024, 1 << 20, 100, 8 }, 0,
 		  RC_TOO_LARGE, "exceeds the limit of 1024 bytes" },
 		{ build_run_small, NULL, { 1 << 20, 10, 100, 8 }, 0,
@@ -840,6 +848,23 @@ static void test_encode_errors(void **state)
 		proto_msg_free(&m);
 		buf_free(&b);
 	}
+}
+
+/* A buf that already failed is not written to, and the error is told. */
+static void test_encode_after_buf_error(void **state)
+{
+	struct proto_msg m = { 0 };
+	struct errbuf eb = { "" };
+	struct buf b;
+
+	build_ack(&m);
+	buf_init(&b, 0, 4);
+	assert_int_equal(buf_append(&b, "12345", 5), RC_TOO_LARGE);
+	assert_int_equal(proto_encode(&m, NULL, &b, &eb), RC_TOO_LARGE);
+	assert_int_equal(b.len, 0);
+	expect_contains(eb.msg, "output buffer already failed");
+	proto_msg_free(&m);
+	buf_free(&b);
 }
 
 /* ---- tests: truncation and mutation --------------------------------- */
@@ -1506,6 +1531,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_log_chunk_size),
 		cmocka_unit_test(test_encode_appends),
 		cmocka_unit_test(test_encode_errors),
+		cmocka_unit_test(test_encode_after_buf_error),
 		cmocka_unit_test(test_truncated_every_offset),
 		cmocka_unit_test(test_random_mutations),
 		cmocka_unit_test(test_scan_raw),
