@@ -86,14 +86,52 @@ static void requeue_held(struct buildlet *b)
 
 /* ---- messages to the coordinator ---- */
 
+/* Results not yet acknowledged: written ones (held) and queued ones. */
+static void list_held(struct buildlet *b, struct proto_hello *h)
+{
+	struct list *lists[2] = {&b->held, &b->outq}, *l;
+	size_t n = 0;
+
+	pthread_mutex_lock(&b->mu);
+	for (int i = 0; i < 2; i++)
+		list_for_each(l, lists[i])
+			n++;
+	h->held = xcalloc(n + 1, sizeof *h->held);
+	for (int i = 0; i < 2; i++)
+		list_for_each(l, lists[i]) {
+			struct out_frame *f = list_entry(l, struct out_frame, link);
+
+			if (f->is_done)
+				h->held[h->n_held++] =
+					(struct proto_attempt_ref){f->job, f->attempt};
+		}
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Attempts whose process still runs (loop thread owns the slots). */
+static void list_running(struct buildlet *b, struct proto_hello *h)
+{
+	struct list *l;
+	size_t n = 0;
+
+	list_for_each(l, &b->slots)
+		n++;
+	h->running = xcalloc(n + 1, sizeof *h->running);
+	list_for_each(l, &b->slots) {
+		struct job_slot *s = list_entry(l, struct job_slot, link);
+
+		if (!runner_finished(s->r))
+			h->running[h->n_running++] =
+				(struct proto_attempt_ref){s->job, s->attempt};
+	}
+}
+
 static int send_hello(struct buildlet *b, struct lws *wsi)
 {
 	struct proto_msg m = {.type = PROTO_HELLO};
 	struct proto_hello *h = &m.u.hello;
 	char goos[32], goarch[32];
-	struct list *l;
 	struct buf out;
-	size_t n = 0;
 	int r;
 
 	os_platform(goos, sizeof goos, goarch, sizeof goarch);
@@ -108,19 +146,12 @@ static int send_hello(struct buildlet *b, struct lws *wsi)
 	h->labels.n = b->cfg.n_labels;
 	h->capacity = b->cfg.capacity;
 	h->version = BUILDLET_VERSION;
-	pthread_mutex_lock(&b->mu);
-	list_for_each(l, &b->held)
-		n++;
-	h->held = xcalloc(n + 1, sizeof *h->held);
-	list_for_each(l, &b->held) {
-		struct out_frame *f = list_entry(l, struct out_frame, link);
-
-		h->held[h->n_held++] = (struct proto_attempt_ref){f->job, f->attempt};
-	}
-	pthread_mutex_unlock(&b->mu);
+	list_held(b, h);
+	list_running(b, h);
 	buf_init(&out, LWS_PRE, 0);
 	r = proto_encode(&m, NULL, &out, NULL) ? -1 : 0;
 	free(h->held);
+	free(h->running);
 	if (!r && lws_write(wsi, buf_data(&out), out.len, LWS_WRITE_BINARY) < (int)out.len)
 		r = -1;
 	buf_free(&out);

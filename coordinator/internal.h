@@ -121,6 +121,9 @@ void orch_on_session_closed(struct coord *c, struct session *s);
  * ones through their buildlet. Returns how many jobs it touched, -1 if
  * the build's jobs cannot be read. */
 int orch_cancel_build(struct coord *c, int64_t build);
+/* An attempt was lost with its buildlet: queue the job again (attempt+1
+ * at dispatch), or end it in error after max_attempts. */
+void orch_job_lost(struct coord *c, const struct store_job *j, const char *why);
 
 /* ---- http.c: the HTTP protocol ---- */
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason,

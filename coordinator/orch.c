@@ -136,19 +136,12 @@ struct queue_copy {
 static int collect_job(void *ud, const struct store_job *j)
 {
 	struct queue_copy *q = ud;
-	struct store_job *dst;
 
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 64;
 		q->jobs = xrealloc(q->jobs, q->cap * sizeof *q->jobs);
 	}
-	dst = &q->jobs[q->n++];
-	*dst = *j;
-	dst->platform = xstrdup(j->platform);
-	dst->labels = xstrdup(j->labels);
-	dst->buildlet = xstrdup(j->buildlet);
-	dst->error = xstrdup(j->error);
-	dst->reason = xstrdup(j->reason);
+	store_job_copy(&q->jobs[q->n++], j);
 	return 0;
 }
 
@@ -244,18 +237,68 @@ static void send_cancel(struct session *s, int64_t job, int attempt)
 	session_send(s, &m);
 }
 
-/* Attempts it was running before a reconnect still hold slots, and a
- * cancel asked for while it was away is sent now. */
-static int count_running(void *ud, const struct store_job *j)
+static int ref_listed(const struct proto_attempt_ref *v, size_t n,
+		      int64_t job, int attempt)
 {
-	struct session *s = ud;
-
-	if (strcmp(j->buildlet, s->hello.name))
-		return 0;
-	s->running++;
-	if (j->cancel_requested)
-		send_cancel(s, j->id, j->attempt);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].job == job && v[i].attempt == attempt)
+			return 1;
 	return 0;
+}
+
+struct reconcile {
+	struct session *s;    /* the buildlet that said hello */
+	struct store_job *lost; /* its attempts it no longer knows */
+	size_t n_lost, cap;
+};
+
+/*
+ * Attempts it still runs (or holds results of) keep their slots, and a
+ * cancel asked for while it was away is sent now. The others were lost
+ * (the buildlet restarted, or never got the run): collected for requeue.
+ */
+static int reconcile_job(void *ud, const struct store_job *j)
+{
+	struct reconcile *r = ud;
+	struct proto_hello *h = &r->s->hello;
+
+	if (strcmp(j->buildlet, h->name))
+		return 0;
+	if (ref_listed(h->running, h->n_running, j->id, j->attempt) ||
+	    ref_listed(h->held, h->n_held, j->id, j->attempt)) {
+		r->s->running++;
+		if (j->cancel_requested)
+			send_cancel(r->s, j->id, j->attempt);
+		return 0;
+	}
+	if (r->n_lost == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 8;
+		r->lost = xrealloc(r->lost, r->cap * sizeof *r->lost);
+	}
+	store_job_copy(&r->lost[r->n_lost++], j);
+	return 0;
+}
+
+void orch_job_lost(struct coord *c, const struct store_job *j, const char *why)
+{
+	char text[300];
+
+	if (j->cancel_requested) {
+		if (!orch_job_transition(c, j->id, j->state, JOB_CANCELLED))
+			store_job_finish(c->store, j->id, j->attempt, JOB_CANCELLED,
+					 -1, 0, 0, why, clock_wall_ms());
+	} else if (j->attempt >= c->cfg.max_attempts) {
+		snprintf(text, sizeof text, "buildlet lost %d times (last: %s)",
+			 j->attempt, why);
+		if (!orch_job_transition(c, j->id, j->state, JOB_ERROR))
+			store_job_finish(c->store, j->id, j->attempt, JOB_ERROR, -1,
+					 0, 0, text, clock_wall_ms());
+	} else {
+		snprintf(text, sizeof text, "attempt %d lost (%s); waiting to run again",
+			 j->attempt, why);
+		if (!orch_job_transition(c, j->id, j->state, JOB_QUEUED))
+			store_job_requeue(c->store, j->id, text);
+	}
 }
 
 int orch_cancel_build(struct coord *c, int64_t build)
@@ -290,6 +333,8 @@ int orch_cancel_build(struct coord *c, int64_t build)
 void orch_on_hello(struct coord *c, struct session *s)
 {
 	struct store_buildlet row;
+	struct reconcile rec = {s, NULL, 0, 0};
+	char why[128];
 	json_t *plat = json_array(), *labels = json_array();
 	int64_t now = clock_wall_ms();
 
@@ -307,7 +352,12 @@ void orch_on_hello(struct coord *c, struct session *s)
 	json_decref(plat);
 	json_decref(labels);
 	s->running = 0;
-	store_job_scan_active(c->store, count_running, s);
+	store_job_scan_active(c->store, reconcile_job, &rec);
+	for (size_t i = 0; i < rec.n_lost; i++) {
+		snprintf(why, sizeof why, "%s reconnected without it", s->hello.name);
+		orch_job_lost(c, &rec.lost[i], why);
+	}
+	store_job_array_free(&rec.lost, rec.n_lost);
 	c->sched_pending = 1;
 	c->dash_dirty = 1;
 }

@@ -453,6 +453,16 @@ void store_job_clear(struct store_job *j)
 	memset(j, 0, sizeof *j);
 }
 
+void store_job_copy(struct store_job *dst, const struct store_job *src)
+{
+	*dst = *src;
+	dst->platform = xstrdup(src->platform);
+	dst->labels = xstrdup(src->labels);
+	dst->buildlet = xstrdup(src->buildlet);
+	dst->error = xstrdup(src->error);
+	dst->reason = xstrdup(src->reason);
+}
+
 void store_job_array_free(struct store_job **jobs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

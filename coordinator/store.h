@@ -100,6 +100,8 @@ rc_t store_job_get(struct store *s, int64_t id, struct store_job *out);
 rc_t store_job_list_build(struct store *s, int64_t build_id,
 			  struct store_job **jobs, size_t *n);
 void store_job_clear(struct store_job *j);
+/* Deep copy; release dst with store_job_clear. */
+void store_job_copy(struct store_job *dst, const struct store_job *src);
 void store_job_array_free(struct store_job **jobs, size_t n);
 
 /* Queued jobs by priority, then age; stops when cb returns non-zero. */

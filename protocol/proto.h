@@ -99,6 +99,10 @@ struct proto_hello {
 	char *version;         /* rfarm version of the buildlet */
 	struct proto_attempt_ref *held; /* unacked results it still holds */
 	size_t n_held;                  /* count of held */
+	struct proto_attempt_ref *running; /* extra key: attempts still running
+					      here, so a coordinator can tell
+					      which ones a restart lost */
+	size_t n_running;                  /* count of running */
 };
 
 struct proto_welcome {

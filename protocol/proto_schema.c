@@ -2,8 +2,8 @@
  * proto_schema.c - the wire protocol v1 messages as tables (proto_schema.h).
  *
  * Each table lists a message's fields in the order they are encoded, with
- * the wire key from DESIGN.md's protocol table (plus hello.platforms and
- * run.platform), and the range a decoded integer must fall in. The ranges
+ * the wire key from DESIGN.md's protocol table (plus hello.platforms,
+ * hello.running and run.platform), and the range a decoded integer must fall in. The ranges
  * are the C type's unless the protocol says more: ids and attempts start
  * at 1, a buildlet has at least one slot, counts and sizes are not
  * negative, a log stream is 1 or 2.
@@ -69,6 +69,7 @@ static const struct proto_field hello_fields[] = {
 	F_I32("capacity", struct proto_hello, capacity, true, POS32),
 	F_STR("version", struct proto_hello, version, false),
 	F_RECV("held", struct proto_hello, held, n_held, ref_rec),
+	F_RECV("running", struct proto_hello, running, n_running, ref_rec),
 };
 
 static const struct proto_field welcome_fields[] = {

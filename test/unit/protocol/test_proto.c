@@ -263,6 +263,10 @@ static void build_hello_full(struct proto_msg *m)
 	h->held[0] = (struct proto_attempt_ref){ INT64_MAX, INT32_MAX };
 	h->held[1] = (struct proto_attempt_ref){ 1, 1 };
 	h->held[2] = (struct proto_attempt_ref){ 4096, 3 };
+	h->n_running = 2;
+	h->running = xcalloc(2, sizeof *h->running);
+	h->running[0] = (struct proto_attempt_ref){ 77, 2 };
+	h->running[1] = (struct proto_attempt_ref){ INT64_MAX, 1 };
 }
 
 /* NULL strings and empty arrays everywhere they are allowed. */
@@ -537,6 +541,9 @@ static void expect_hello(const struct proto_hello *w,
 	assert_int_equal(w->n_held, g->n_held);
 	for (i = 0; i < w->n_held; i++)
 		expect_ref(&w->held[i], &g->held[i]);
+	assert_int_equal(w->n_running, g->n_running);
+	for (i = 0; i < w->n_running; i++)
+		expect_ref(&w->running[i], &g->running[i]);
 }
 
 static void expect_run(const struct proto_run *w, const struct proto_run *g)
