@@ -45,7 +45,7 @@ struct dash_snapshot {
 /* Append index.html for s to out (pure; no I/O). */
 rc_t dashboard_render_index(const struct dash_snapshot *s, struct buf *out);
 
-/* Write index.html (and its style sheet) into dir, atomically. */
+/* Write index.html (its style sheet is inline) into dir, atomically. */
 rc_t dashboard_write(const struct dash_snapshot *s, const char *dir,
 		     struct errbuf *eb);
 
