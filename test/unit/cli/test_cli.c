@@ -494,9 +494,11 @@ static const char build_json[] =
 	"\"exit_code\":-1,\"signal\":0,\"error\":\"source fetch failed\","
 	"\"buildlet\":\"mac\",\"duration_ms\":7500000},"
 	"{\"id\":15,\"platform\":\"windows/amd64\",\"state\":\"queued\","
-	"\"buildlet\":\"\",\"reason\":\"no buildlet for windows/amd64\"},"
+	"\"buildlet\":\"\",\"duration_ms\":0,"
+	"\"reason\":\"no buildlet for windows/amd64\"},"
 	"{\"id\":16,\"platform\":\"linux/386\",\"state\":\"cancelled\","
-	"\"exit_code\":-1,\"signal\":15,\"buildlet\":\"b1\",\"cached\":false},"
+	"\"exit_code\":-1,\"signal\":15,\"buildlet\":\"b1\",\"cached\":false,"
+	"\"duration_ms\":42},"
 	"{\"id\":17,\"platform\":\"freebsd/amd64\",\"state\":\"passed\","
 	"\"exit_code\":0,\"buildlet\":\"b2\",\"cached\":true}]}";
 
@@ -515,7 +517,7 @@ static void test_format_build(void **state)
 		"13   linux/arm64    failed     2          3m04s     pi-4\n"
 		"14   darwin/arm64   error      -          2h05m     mac       source fetch failed\n"
 		"15   windows/amd64  queued     -          -         -         no buildlet for windows/amd64\n"
-		"16   linux/386      cancelled  signal 15  -         b1\n"
+		"16   linux/386      cancelled  signal 15  42ms      b1\n"
 		"17   freebsd/amd64  passed     0          -         b2        from cache\n");
 	free(text);
 	text = cli_format_wait(b);
