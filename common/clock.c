@@ -60,10 +60,12 @@ int64_t clock_parse_duration_ms(const char *s)
 		int64_t v = 0, unit;
 		int digits = 0;
 
+		/* Bound every value so that v * 3600000 and the sum of a
+		 * few such terms stay far from overflow. */
 		while (isdigit((unsigned char)*s)) {
-			if (v > INT64_MAX / 10 / 3600000)
-				return -1;
 			v = v * 10 + (*s++ - '0');
+			if (v > INT64_MAX / 10 / 3600000 / 16)
+				return -1;
 			digits++;
 		}
 		if (!digits)
@@ -85,6 +87,8 @@ int64_t clock_parse_duration_ms(const char *s)
 		} else {
 			return -1;
 		}
+		if (total > INT64_MAX / 2 - v * unit)
+			return -1;
 		total += v * unit;
 		any = 1;
 	}

@@ -158,7 +158,10 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 		p = json_integer_value(prio);
 	}
 	if (t && json_is_integer(t))
-		ms = json_integer_value(t) * 1000;
+		ms = json_integer_value(t) > 0 &&
+				     json_integer_value(t) <= REQUEST_MAX_TIMEOUT_S
+			     ? json_integer_value(t) * 1000
+			     : -1;
 	else if (t && json_is_string(t))
 		ms = clock_parse_duration_ms(json_string_value(t));
 	else if (t)

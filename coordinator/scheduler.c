@@ -49,6 +49,8 @@ void sched_reason(enum sched_verdict v, const struct sched_job *job, char *out,
 {
 	size_t len;
 
+	if (!n)
+		return;
 	if (v == SCHED_PICKED) {
 		snprintf(out, n, "%s", "");
 		return;
