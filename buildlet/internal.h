@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 
 #include <libwebsockets.h>
 
@@ -41,6 +42,8 @@ struct job_slot {
 	struct runner *r;       /* its runner thread */
 	int64_t job;            /* job id */
 	int32_t attempt;        /* attempt number */
+	atomic_int done;        /* its done is queued: the slot is free, even
+				   before the runner thread has ended */
 };
 
 struct buildlet {

@@ -65,6 +65,9 @@ static void on_done(void *ud, const struct proto_done *d)
 		 (long long)d->job, (int)d->attempt, (int)d->exit_code,
 		 (int)d->signal, (long long)d->duration_ms,
 		 d->error[0] ? ": " : "", d->error);
+	/* Free the slot before the coordinator can hear of it, or its next
+	 * run could find the slot still taken. */
+	atomic_store(&slot->done, 1);
 	buildlet_enqueue(slot->b, &m);
 }
 
@@ -91,7 +94,7 @@ static size_t slots_busy(struct buildlet *b)
 	list_for_each(l, &b->slots) {
 		struct job_slot *s = list_entry(l, struct job_slot, link);
 
-		n += !runner_finished(s->r);
+		n += !atomic_load(&s->done);
 	}
 	return n;
 }

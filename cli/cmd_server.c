@@ -43,6 +43,10 @@ enum {
 	OPT_TOKEN_FILE,
 	OPT_KILL_GRACE,
 	OPT_NO_NATIVE,
+	OPT_HEARTBEAT,
+	OPT_GRACE,
+	OPT_TIMEOUT,
+	OPT_MAX_ATTEMPTS,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -103,6 +107,22 @@ struct serve_args {
 	char host[256];           /* storage for cfg.listen_host */
 };
 
+/* A duration option in [min_ms, max_ms]; 0 on success, else the usage
+ * error was printed. */
+static int duration_arg(const struct cli_cmd *cmd, const char *flag,
+			int64_t min_ms, int64_t max_ms, int *out_ms)
+{
+	int64_t ms = clock_parse_duration_ms(optarg);
+
+	if (ms < min_ms || ms > max_ms) {
+		cli_usage_error(cmd, "bad %s '%s': want a duration such as 5s, "
+				"2m or 1h", flag, optarg);
+		return -1;
+	}
+	*out_ms = (int)ms;
+	return 0;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		       struct serve_args *sa)
@@ -110,10 +130,15 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, OPT_LISTEN},
 		{"data", required_argument, NULL, OPT_DATA},
+		{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+		{"grace", required_argument, NULL, OPT_GRACE},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct errbuf eb = {""};
+	long n;
 	int c;
 
 	coord_config_defaults(&sa->cfg);
@@ -127,6 +152,27 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					     &sa->cfg.listen_port, &eb))
 				return cli_usage_error(cmd, "%s", eb.msg);
 			sa->cfg.listen_host = sa->host;
+			break;
+		case OPT_HEARTBEAT:
+			if (duration_arg(cmd, "--heartbeat", 100, 600000,
+					 &sa->cfg.heartbeat_ms))
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_GRACE:
+			if (duration_arg(cmd, "--grace", 0, 86400000,
+					 &sa->cfg.grace_ms))
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_TIMEOUT:
+			if (duration_arg(cmd, "--timeout", 1000, 604800000,
+					 &sa->cfg.default_timeout_s))
+				return CLI_EXIT_USAGE;
+			sa->cfg.default_timeout_s /= 1000;
+			break;
+		case OPT_MAX_ATTEMPTS:
+			if (cli_number_parse(optarg, 1, 100, "--max-attempts", &n, &eb))
+				return cli_usage_error(cmd, "%s", eb.msg);
+			sa->cfg.max_attempts = (int)n;
 			break;
 		default:
 			cli_getopt_error(argv, ":h", c, &eb);

@@ -12,7 +12,7 @@
 #include "cli.h"
 
 static const char usage_up[] =
-	"usage: rfarm up [--listen HOST:PORT] [--data DIR]\n"
+	"usage: rfarm up [--listen HOST:PORT] [--data DIR] [farm options]\n"
 	"\n"
 	"Run a coordinator and one embedded buildlet for this machine's\n"
 	"platform in one process: the quickest way to try rfarm.\n"
@@ -20,17 +20,28 @@ static const char usage_up[] =
 	"  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080;\n"
 	"                      :PORT for all interfaces, port 0 for any free)\n"
 	"  --data DIR          database, blobs and keys (default ./rfarm-data);\n"
-	"                      the buildlet works in DIR/work\n";
+	"                      the buildlet works in DIR/work\n"
+	"  (and the farm options of `rfarm coordinator --help`)\n";
 
 static const char usage_coordinator[] =
-	"usage: rfarm coordinator [--listen HOST:PORT] [--data DIR]\n"
+	"usage: rfarm coordinator [--listen HOST:PORT] [--data DIR] [--heartbeat D]\n"
+	"                         [--grace D] [--timeout D] [--max-attempts N]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
 	"  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080;\n"
 	"                      :PORT for all interfaces, [::1]:PORT for IPv6,\n"
 	"                      port 0 for any free port)\n"
-	"  --data DIR          database, blobs and keys (default ./rfarm-data)\n";
+	"  --data DIR          database, blobs and keys (default ./rfarm-data)\n"
+	"\n"
+	"Farm options (also for `up`):\n"
+	"  --heartbeat D       how often buildlets send hb (default 5s); one\n"
+	"                      silent for 3 heartbeats is disconnected\n"
+	"  --grace D           how long a vanished buildlet keeps its jobs\n"
+	"                      before they run elsewhere (default 2m)\n"
+	"  --timeout D         job time limit when a build sets none (default 1h)\n"
+	"  --max-attempts N    tries before a job whose buildlets keep\n"
+	"                      vanishing ends in error (default 3)\n";
 
 static const char usage_buildlet[] =
 	"usage: rfarm buildlet --coordinator URL [--name N] [--host-type T]\n"

@@ -34,6 +34,7 @@ void coord_config_defaults(struct coord_config *cfg)
 	cfg->heartbeat_ms = 5000;
 	cfg->default_timeout_s = 3600;
 	cfg->max_attempts = 3;
+	cfg->grace_ms = 120000;
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)
@@ -41,6 +42,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	struct coord *c = lws_container_of(sul, struct coord, tick);
 	int64_t now = clock_mono_ms();
 
+	lease_check(c, now);
 	if (c->dash_dirty && now - c->dash_rendered_ms >= DASH_MIN_INTERVAL_MS)
 		dash_render(c);
 	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
@@ -101,6 +103,8 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	c->dash_dir = xasprintf("%s/dashboard", c->data_dir);
 	list_init(&c->sessions);
 	list_init(&c->streams);
+	list_init(&c->absent);
+	c->started_ms = clock_mono_ms();
 	if (auth_load_master(c->data_dir, c->master, eb) ||
 	    open_store(c, eb) || create_context(c, eb))
 		goto fail;
@@ -149,6 +153,7 @@ void coord_free(struct coord **cp)
 		lws_context_destroy(c->ctx);
 	}
 	store_close(&c->store);
+	lease_free_all(c);
 	free(c->dash_dir);
 	free(c->data_dir);
 	free(c);

@@ -19,6 +19,8 @@ struct coord_config {
 	int heartbeat_ms;         /* told to buildlets in welcome; default 5000 */
 	int default_timeout_s;    /* job timeout when a build gives none; 3600 */
 	int max_attempts;         /* attempts per job before "error"; 3 */
+	int grace_ms;             /* how long a vanished buildlet keeps its
+				     jobs before they are requeued; 120000 */
 	/* Called once the listening socket is bound, with the base URL
 	 * ("http://127.0.0.1:8080"). May be NULL. */
 	void (*on_listening_cb)(void *ud, const char *base_url);

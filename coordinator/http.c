@@ -349,8 +349,13 @@ static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 					  "request body of %lld bytes is over the "
 					  "limit of %d bytes", len, COORD_MAX_BODY);
 	}
-	if (len == 0 || (len < 0 && lws_hdr_total_length(
-					    wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0))
+	if (len < 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		h->body.err = RC_TOO_LARGE; /* close after answering */
+		return http_respond_error(h, 411, "length_required",
+					  "send the request body with a "
+					  "Content-Length, not chunked");
+	}
+	if (len <= 0)
 		return route(h); /* no body is coming */
 	return 0; /* wait for the body */
 }
@@ -362,6 +367,21 @@ static int on_body_done(struct http_conn *h)
 					  "request body is over the limit of %d bytes",
 					  COORD_MAX_BODY);
 	return route(h);
+}
+
+/* Refuse a bad buildlet upgrade with a status and a reason it can log. */
+static int on_confirm_upgrade(struct coord *c, struct lws *wsi)
+{
+	char why[200], peer[64];
+	unsigned status = session_check_upgrade(c, wsi, why, sizeof why);
+
+	if (!status)
+		return 0;
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	log_warn("refused buildlet from %s: %s", peer, why);
+	if (lws_return_http_status(wsi, status, why))
+		return -1;
+	return 1;
 }
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -386,6 +406,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (h)
 			conn_reset(h);
 		return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return on_confirm_upgrade(c, wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* A WebSocket upgrade that did not ask for rfarm.v1. */
 		return -1;

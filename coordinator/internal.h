@@ -41,6 +41,9 @@ struct coord {
 	int dash_dirty;             /* results changed since last render */
 	int64_t dash_rendered_ms;   /* monotonic time of the last render */
 	uint64_t next_session;      /* for session ids */
+	struct list absent;         /* lease.c: buildlets without a session */
+	int64_t started_ms;         /* monotonic start, for leases after restart */
+	int64_t lease_checked_ms;   /* monotonic time of the last lease check */
 	lws_sorted_usec_list_t tick; /* housekeeping timer */
 };
 
@@ -65,6 +68,7 @@ struct session {
 	char host_type[128];     /* authenticated in the upgrade request */
 	char peer[64];           /* peer address, for logs */
 	int hello_done;          /* hello received and accepted */
+	int64_t last_rx_ms;      /* monotonic time of the last message */
 	struct proto_hello hello; /* what the buildlet said about itself */
 	int running;             /* attempts assigned and not done */
 	struct list outq;        /* struct frame waiting for WRITEABLE */
@@ -104,6 +108,10 @@ void session_send(struct session *s, const struct proto_msg *m);
 /* Close with a WebSocket status and reason at the next opportunity. */
 void session_close(struct session *s, int status, const char *reason);
 struct session *session_find(struct coord *c, const char *name);
+/* Check a /buildlet upgrade request (path, host type, key). Returns 0 if
+ * it may proceed, else the HTTP status to refuse it with and why. */
+unsigned session_check_upgrade(struct coord *c, struct lws *wsi, char *why,
+			       size_t n);
 
 /* ---- orch.c: job life cycle ---- */
 /* The one door for job state changes: checks legality and logs it. */
@@ -145,6 +153,13 @@ int http_query_arg(struct http_conn *h, const char *name, char *out, size_t n);
 /* Handle an API request; returns what the lws callback should return. */
 int api_handle(struct http_conn *h);
 json_t *api_build_json(struct coord *c, int64_t build_id);
+
+/* ---- lease.c ---- */
+void lease_buildlet_gone(struct coord *c, const char *name, int64_t now_ms);
+void lease_buildlet_back(struct coord *c, const char *name);
+/* Close silent sessions; requeue jobs of buildlets away past the grace. */
+void lease_check(struct coord *c, int64_t now_ms);
+void lease_free_all(struct coord *c);
 
 /* ---- auth.c ---- */
 rc_t auth_load_master(const char *data_dir, char *master, struct errbuf *eb);

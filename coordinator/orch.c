@@ -351,6 +351,7 @@ void orch_on_hello(struct coord *c, struct session *s)
 	free(row.labels);
 	json_decref(plat);
 	json_decref(labels);
+	lease_buildlet_back(c, s->hello.name);
 	s->running = 0;
 	store_job_scan_active(c->store, reconcile_job, &rec);
 	for (size_t i = 0; i < rec.n_lost; i++) {
@@ -438,7 +439,7 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 
 void orch_on_session_closed(struct coord *c, struct session *s)
 {
-	(void)s;
+	lease_buildlet_gone(c, s->hello.name, clock_mono_ms());
 	c->sched_pending = 1;
 	c->dash_dirty = 1;
 }

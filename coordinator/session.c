@@ -71,6 +71,8 @@ void session_close(struct session *s, int status, const char *reason)
 	log_warn("buildlet %s (%s): closing session: %s",
 		 s->hello_done ? s->hello.name : "?", s->peer, reason);
 	lws_callback_on_writable(s->wsi);
+	/* A peer that reads nothing never lets the close frame out. */
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
 void session_send(struct session *s, const struct proto_msg *m)
@@ -98,37 +100,42 @@ void session_send(struct session *s, const struct proto_msg *m)
 	lws_callback_on_writable(s->wsi);
 }
 
-/* Checked before the upgrade completes, so a bad key is an HTTP refusal. */
-static int on_filter(struct coord *c, struct lws *wsi)
+unsigned session_check_upgrade(struct coord *c, struct lws *wsi, char *why,
+			       size_t n)
 {
-	char uri[64], auth[256], host_type[128], peer[64], want[SHA256_HEX_LEN + 1];
-	int n;
+	char uri[64], auth[256], host_type[128], want[SHA256_HEX_LEN + 1];
+	int len;
 
-	lws_get_peer_simple(wsi, peer, sizeof peer);
 	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, "/buildlet")) {
-		log_warn("refused WebSocket from %s: path is not /buildlet", peer);
-		return -1;
+		snprintf(why, n, "buildlets connect to /buildlet");
+		return HTTP_STATUS_NOT_FOUND;
 	}
-	n = lws_hdr_custom_copy(wsi, host_type, sizeof host_type, HOST_TYPE_HDR,
-				(int)strlen(HOST_TYPE_HDR));
-	if (n <= 0 || !valid_name(host_type, 64)) {
-		log_warn("refused buildlet from %s: missing or bad %s header",
-			 peer, HOST_TYPE_HDR);
-		return -1;
+	len = lws_hdr_custom_copy(wsi, host_type, sizeof host_type, HOST_TYPE_HDR,
+				  (int)strlen(HOST_TYPE_HDR));
+	if (len <= 0 || !valid_name(host_type, 64)) {
+		snprintf(why, n, "missing or bad x-rfarm-host-type header");
+		return HTTP_STATUS_BAD_REQUEST;
 	}
 	if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 7 ||
 	    strncmp(auth, "Bearer ", 7)) {
-		log_warn("refused buildlet from %s: no bearer key", peer);
-		return -1;
+		snprintf(why, n, "no buildlet key (Authorization: Bearer KEY)");
+		return HTTP_STATUS_UNAUTHORIZED;
 	}
 	auth_key_for(c->master, host_type, want);
 	if (!secret_equal(auth + 7, want)) {
-		log_warn("refused buildlet from %s: wrong key for host type %s",
-			 peer, host_type);
-		return -1;
+		snprintf(why, n, "wrong key for host type %.64s", host_type);
+		return HTTP_STATUS_FORBIDDEN;
 	}
 	return 0;
+}
+
+/* Second guard: http.c already answered a bad upgrade with a status. */
+static int on_filter(struct coord *c, struct lws *wsi)
+{
+	char why[200];
+
+	return session_check_upgrade(c, wsi, why, sizeof why) ? -1 : 0;
 }
 
 static void on_established(struct coord *c, struct lws *wsi,
@@ -143,6 +150,7 @@ static void on_established(struct coord *c, struct lws *wsi,
 	buf_init(&s->rx, 0, proto_default_limits.max_message);
 	snprintf(s->id, sizeof s->id, "s%llu",
 		 (unsigned long long)++c->next_session);
+	s->last_rx_ms = clock_mono_ms();
 	lws_get_peer_simple(wsi, s->peer, sizeof s->peer);
 	lws_hdr_custom_copy(wsi, s->host_type, sizeof s->host_type,
 			    HOST_TYPE_HDR, (int)strlen(HOST_TYPE_HDR));
@@ -263,6 +271,7 @@ static void on_receive(struct session *s, struct lws *wsi, const void *in,
 
 	if (s->closing)
 		return;
+	s->last_rx_ms = clock_mono_ms();
 	if (!lws_frame_is_binary(wsi)) {
 		session_close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
 			      "text frames are not part of rfarm.v1");

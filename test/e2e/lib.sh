@@ -10,6 +10,7 @@ RFARM=${RFARM:?set RFARM to the rfarm binary}
 T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-e2e.XXXXXX")
 PIDS=()
 FAILS=0
+COORD_ARGS=()
 
 cleanup() {
   local pid
@@ -58,12 +59,13 @@ wait_for() {
 }
 
 # start_coord [DATA_DIR] [LISTEN]: start a coordinator; sets COORD_PID, DATA,
-# RFARM_URL.
+# RFARM_URL. Extra coordinator flags come from the array COORD_ARGS.
 start_coord() {
   DATA=${1:-$T/data}
   local listen=${2:-127.0.0.1:0}
   rm -f "$DATA/url"
-  "$RFARM" coordinator --listen "$listen" --data "$DATA" >>"$T/coordinator.log" 2>&1 &
+  "$RFARM" coordinator --listen "$listen" --data "$DATA" "${COORD_ARGS[@]}" \
+    >>"$T/coordinator.log" 2>&1 &
   COORD_PID=$!
   PIDS+=("$COORD_PID")
   wait_for 20 test -s "$DATA/url" || { fail "coordinator did not start"; finish; }
@@ -109,3 +111,56 @@ wait_job() { # wait_job JOB [SECS]: wait until final, print the state
 # submit ARGS...: rfarm submit, prints the build id.
 submit() { "$RFARM" submit "$@"; }
 first_job() { api "builds/$1" | jq -r '.jobs[0].id'; }
+
+# ---- additions (keep the helpers above unchanged) ----
+
+WSPEER=${WSPEER:-}
+
+# forget_pid PID: drop PID from PIDS once it has been reaped, so cleanup
+# never signals a number the system may have reused.
+forget_pid() {
+  local keep=() p
+  for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# gone PID: true once PID has exited (a zombie child counts as exited).
+gone() {
+  ! kill -0 "$1" 2>/dev/null ||
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# stop_pid SIGNAL PID [SECS]: signal a process we started and wait for it
+# (bounded); sets STOP_STATUS to its exit status, or "timeout" if it is
+# still running. Not in $(...): a subshell cannot wait for our children.
+stop_pid() {
+  local sig=$1 pid=$2 secs=${3:-10}
+  kill "-$sig" "$pid" 2>/dev/null
+  if ! wait_for "$secs" gone "$pid"; then
+    STOP_STATUS=timeout
+    return 0
+  fi
+  wait "$pid" 2>/dev/null
+  STOP_STATUS=$?
+  forget_pid "$pid"
+}
+
+# http_status METHOD PATH [CURL ARGS...]: print the HTTP status of a
+# request to the coordinator; the body is left in $T/body.
+http_status() {
+  local m=$1 p=$2
+  shift 2
+  curl -s -m 20 -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$RFARM_URL$p"
+}
+body_field() { jq -r "$1" "$T/body" 2>/dev/null; } # body_field JQ_FILTER
+
+# peer ARGS...: run the scripted WebSocket peer against the coordinator.
+peer() { timeout 60 "$WSPEER" --url "$RFARM_URL" "$@"; }
+
+# no_sanitizer_reports FILE: true if FILE holds no ASan/UBSan report.
+no_sanitizer_reports() {
+  ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1"
+}
+
+# db SQL: query the coordinator's database read-only.
+db() { sqlite3 -readonly "$DATA/rfarm.db" "$@"; }

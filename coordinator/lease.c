@@ -1,0 +1,134 @@
+/*
+ * lease.c - buildlets that go silent or away, and the jobs they hold.
+ *
+ * A session that sends nothing for three heartbeats is closed (a stopped
+ * or cut-off machine keeps its TCP connection open). A buildlet without a
+ * session keeps its jobs for the grace period, so a network blip or a
+ * coordinator restart costs nothing; after that its jobs are lost and go
+ * back to the queue (orch_job_lost). After a coordinator restart the grace
+ * period counts from the start, not from the buildlet's last message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "internal.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define LEASE_CHECK_MS 1000
+#define SILENCE_MIN_MS 3000
+
+struct absent {
+	struct list link;  /* in coord->absent */
+	char name[65];     /* buildlet name */
+	int64_t since_ms;  /* monotonic time its session ended */
+};
+
+static struct absent *absent_find(struct coord *c, const char *name)
+{
+	struct list *l;
+
+	list_for_each(l, &c->absent) {
+		struct absent *a = list_entry(l, struct absent, link);
+
+		if (!strcmp(a->name, name))
+			return a;
+	}
+	return NULL;
+}
+
+void lease_buildlet_gone(struct coord *c, const char *name, int64_t now_ms)
+{
+	struct absent *a = absent_find(c, name);
+
+	if (!a) {
+		a = xcalloc(1, sizeof *a);
+		snprintf(a->name, sizeof a->name, "%s", name);
+		list_add_tail(&c->absent, &a->link);
+	}
+	a->since_ms = now_ms;
+}
+
+void lease_buildlet_back(struct coord *c, const char *name)
+{
+	struct absent *a = absent_find(c, name);
+
+	if (a) {
+		list_del(&a->link);
+		free(a);
+	}
+}
+
+void lease_free_all(struct coord *c)
+{
+	struct list *l;
+
+	while ((l = list_pop(&c->absent)))
+		free(list_entry(l, struct absent, link));
+}
+
+static void close_silent_sessions(struct coord *c, int64_t now_ms)
+{
+	int64_t limit = 3 * (int64_t)c->cfg.heartbeat_ms;
+	struct list *l;
+	char why[96];
+
+	if (limit < SILENCE_MIN_MS)
+		limit = SILENCE_MIN_MS;
+	list_for_each(l, &c->sessions) {
+		struct session *s = list_entry(l, struct session, link);
+
+		if (s->closing || now_ms - s->last_rx_ms <= limit)
+			continue;
+		snprintf(why, sizeof why, "no message for %lld ms (heartbeat %d ms)",
+			 (long long)(now_ms - s->last_rx_ms), c->cfg.heartbeat_ms);
+		session_close(s, LWS_CLOSE_STATUS_GOINGAWAY, why);
+	}
+}
+
+struct expired {
+	struct coord *c;        /* owner */
+	int64_t now_ms;         /* monotonic now */
+	struct store_job *jobs; /* jobs whose lease ran out */
+	size_t n, cap;
+};
+
+static int collect_expired(void *ud, const struct store_job *j)
+{
+	struct expired *e = ud;
+	struct absent *a;
+	int64_t since;
+
+	if (session_find(e->c, j->buildlet))
+		return 0;
+	a = absent_find(e->c, j->buildlet);
+	since = a ? a->since_ms : e->c->started_ms;
+	if (e->now_ms - since < e->c->cfg.grace_ms)
+		return 0;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 8;
+		e->jobs = xrealloc(e->jobs, e->cap * sizeof *e->jobs);
+	}
+	store_job_copy(&e->jobs[e->n++], j);
+	return 0;
+}
+
+void lease_check(struct coord *c, int64_t now_ms)
+{
+	struct expired e = {c, now_ms, NULL, 0, 0};
+	char why[160];
+
+	if (now_ms - c->lease_checked_ms < LEASE_CHECK_MS)
+		return;
+	c->lease_checked_ms = now_ms;
+	close_silent_sessions(c, now_ms);
+	store_job_scan_active(c->store, collect_expired, &e);
+	for (size_t i = 0; i < e.n; i++) {
+		snprintf(why, sizeof why, "buildlet %.64s was away for more than %d s",
+			 e.jobs[i].buildlet, c->cfg.grace_ms / 1000);
+		orch_job_lost(c, &e.jobs[i], why);
+	}
+	store_job_array_free(&e.jobs, e.n);
+}
