@@ -353,7 +353,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		schedule_retry(b);
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (b->welcomed)
+		if (b->welcomed && !b->stop)
 			log_warn("lost the connection to the coordinator");
 		b->wsi = NULL;
 		b->welcomed = 0;
