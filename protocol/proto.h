@@ -105,10 +105,22 @@ struct proto_hello {
 	size_t n_running;                  /* count of running */
 };
 
+/* Where the log of an attempt should go on after a reconnect. */
+struct proto_resume {
+	int64_t job;     /* job id */
+	int32_t attempt; /* attempt number */
+	int64_t seq;     /* first log seq the coordinator does not have */
+};
+
 struct proto_welcome {
 	char *session;        /* session id chosen by the coordinator */
 	int32_t heartbeat_ms; /* how often to send "hb" */
 	int64_t max_message;  /* largest frame the coordinator accepts */
+	struct proto_resume *resume; /* extra key: for each running or held
+					attempt the coordinator still wants,
+					the log seq to resend from; attempts
+					not listed are superseded */
+	size_t n_resume;             /* count of resume */
 };
 
 struct proto_hb {
@@ -132,6 +144,8 @@ struct proto_run {
 	char *script;             /* ... or a script for sh -c ("" if argv) */
 	struct proto_env env;     /* environment the job asked for */
 	int32_t timeout_s;        /* 0 = buildlet default */
+	int32_t idle_timeout_s;   /* extra key: end the job if it prints
+				     nothing for this long; 0 = never */
 	struct proto_source source; /* where the sources come from */
 	struct proto_strv artifacts; /* paths or globs to upload */
 	char *upload_url;         /* base URL for artifact uploads */

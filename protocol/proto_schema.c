@@ -3,7 +3,7 @@
  *
  * Each table lists a message's fields in the order they are encoded, with
  * the wire key from DESIGN.md's protocol table (plus hello.platforms,
- * hello.running and run.platform), and the range a decoded integer must fall in. The ranges
+ * hello.running, welcome.resume, run.platform and run.idle_timeout_s), and the range a decoded integer must fall in. The ranges
  * are the C type's unless the protocol says more: ids and attempts start
  * at 1, a buildlet has at least one slot, counts and sizes are not
  * negative, a log stream is 1 or 2.
@@ -72,10 +72,19 @@ static const struct proto_field hello_fields[] = {
 	F_RECV("running", struct proto_hello, running, n_running, ref_rec),
 };
 
+static const struct proto_field resume_fields[] = {
+	F_I64("job", struct proto_resume, job, true, POS64),
+	F_I32("attempt", struct proto_resume, attempt, true, POS32),
+	F_I64("seq", struct proto_resume, seq, true, NNEG64),
+};
+static const struct proto_record resume_rec =
+	RECORD(resume_fields, struct proto_resume);
+
 static const struct proto_field welcome_fields[] = {
 	F_STR("session", struct proto_welcome, session, true),
 	F_I32("heartbeat_ms", struct proto_welcome, heartbeat_ms, false, NNEG32),
 	F_I64("max_message", struct proto_welcome, max_message, false, NNEG64),
+	F_RECV("resume", struct proto_welcome, resume, n_resume, resume_rec),
 };
 
 static const struct proto_field hb_fields[] = {
@@ -101,6 +110,7 @@ static const struct proto_field run_fields[] = {
 	F_STR("script", struct proto_run, script, false),
 	F_ENV("env", struct proto_run, env),
 	F_I32("timeout_s", struct proto_run, timeout_s, false, NNEG32),
+	F_I32("idle_timeout_s", struct proto_run, idle_timeout_s, false, NNEG32),
 	F_REC("source", struct proto_run, source, source_rec),
 	F_STRV("artifacts", struct proto_run, artifacts),
 	F_STR("upload_url", struct proto_run, upload_url, false),

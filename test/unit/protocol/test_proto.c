@@ -283,6 +283,10 @@ static void build_welcome(struct proto_msg *m)
 	m->u.welcome.session = xstrdup("s-9f86d081884c7d65");
 	m->u.welcome.heartbeat_ms = 15000;
 	m->u.welcome.max_message = INT64_MAX;
+	m->u.welcome.n_resume = 2;
+	m->u.welcome.resume = xcalloc(2, sizeof *m->u.welcome.resume);
+	m->u.welcome.resume[0] = (struct proto_resume){ 12, 1, 0 };
+	m->u.welcome.resume[1] = (struct proto_resume){ INT64_MAX, 3, INT64_MAX };
 }
 
 static void build_welcome_empty(struct proto_msg *m)
@@ -328,6 +332,7 @@ static void build_run(struct proto_msg *m, size_t n_env)
 	r->argv = STRV("make", "test", "", "\xe6\x97\xa5\xe6\x9c\xac");
 	env_fill(&r->env, n_env);
 	r->timeout_s = 600;
+	r->idle_timeout_s = 90;
 	r->source.kind = xstrdup("git");
 	r->source.url = xstrdup("https://example.org/x.git");
 	r->source.ref = xstrdup("main");
@@ -555,6 +560,7 @@ static void expect_run(const struct proto_run *w, const struct proto_run *g)
 	expect_str(w->script, g->script);
 	expect_env(&w->env, &g->env);
 	assert_int_equal(w->timeout_s, g->timeout_s);
+	assert_int_equal(w->idle_timeout_s, g->idle_timeout_s);
 	expect_str(w->source.kind, g->source.kind);
 	expect_str(w->source.url, g->source.url);
 	expect_str(w->source.ref, g->source.ref);
@@ -607,6 +613,15 @@ static void expect_msg(const struct proto_msg *w, const struct proto_msg *g)
 				 g->u.welcome.heartbeat_ms);
 		assert_int_equal(w->u.welcome.max_message,
 				 g->u.welcome.max_message);
+		assert_int_equal(w->u.welcome.n_resume, g->u.welcome.n_resume);
+		for (size_t k = 0; k < w->u.welcome.n_resume; k++) {
+			assert_int_equal(w->u.welcome.resume[k].job,
+					 g->u.welcome.resume[k].job);
+			assert_int_equal(w->u.welcome.resume[k].attempt,
+					 g->u.welcome.resume[k].attempt);
+			assert_int_equal(w->u.welcome.resume[k].seq,
+					 g->u.welcome.resume[k].seq);
+		}
 		break;
 	case PROTO_HB:
 		assert_int_equal(w->u.hb.running, g->u.hb.running);
