@@ -90,6 +90,8 @@ static rc_t run_from_spec(struct coord *c, const struct store_job *j,
 	run->timeout_s = (int32_t)json_integer_value(json_object_get(spec, "timeout_s"));
 	if (run->timeout_s <= 0)
 		run->timeout_s = c->cfg.default_timeout_s;
+	run->idle_timeout_s = (int32_t)json_integer_value(
+		json_object_get(spec, "idle_timeout_s"));
 	run->source.kind = xstrdup("");
 	run->source.url = xstrdup("");
 	run->source.ref = xstrdup("");
@@ -287,9 +289,9 @@ void orch_job_lost(struct coord *c, const struct store_job *j, const char *why)
 		if (!orch_job_transition(c, j->id, j->state, JOB_CANCELLED))
 			store_job_finish(c->store, j->id, j->attempt, JOB_CANCELLED,
 					 -1, 0, 0, why, clock_wall_ms());
-	} else if (j->attempt >= c->cfg.max_attempts) {
+	} else if (j->lost + 1 >= c->cfg.max_attempts) {
 		snprintf(text, sizeof text, "buildlet lost %d times (last: %s)",
-			 j->attempt, why);
+			 j->lost + 1, why);
 		if (!orch_job_transition(c, j->id, j->state, JOB_ERROR))
 			store_job_finish(c->store, j->id, j->attempt, JOB_ERROR, -1,
 					 0, 0, text, clock_wall_ms());
@@ -345,7 +347,7 @@ void orch_on_hello(struct coord *c, struct session *s)
 	row = (struct store_buildlet){
 		s->hello.name, s->hello.host_type,
 		json_dumps(plat, JSON_COMPACT), json_dumps(labels, JSON_COMPACT),
-		s->hello.version, s->hello.capacity, now, now};
+		s->hello.version, s->hello.capacity, now, now, 0};
 	store_buildlet_upsert(c->store, &row);
 	free(row.platforms);
 	free(row.labels);

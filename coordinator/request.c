@@ -144,6 +144,32 @@ static rc_t parse_labels(json_t *in, json_t *spec, struct request_error *err)
 	return RC_OK;
 }
 
+/* A duration given as text ("10m") or integer seconds; -1 if bad. */
+static int64_t duration_ms(json_t *t)
+{
+	if (json_is_integer(t))
+		return json_integer_value(t) > 0 &&
+				       json_integer_value(t) <= REQUEST_MAX_TIMEOUT_S
+			       ? json_integer_value(t) * 1000
+			       : -1;
+	if (json_is_string(t))
+		return clock_parse_duration_ms(json_string_value(t));
+	return -1;
+}
+
+static rc_t parse_idle(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *t = json_object_get(in, "idle_timeout");
+	int64_t ms = t ? duration_ms(t) : 0;
+
+	if (t && (ms <= 0 || ms > (int64_t)REQUEST_MAX_TIMEOUT_S * 1000))
+		return fail(err, "bad_timeout",
+			    "\"idle_timeout\" must be a duration such as \"5m\", "
+			    "at most 7 days");
+	json_object_set_new(spec, "idle_timeout_s", json_integer((ms + 999) / 1000));
+	return RC_OK;
+}
+
 static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 {
 	json_t *prio = json_object_get(in, "priority"), *t = json_object_get(in, "timeout");
@@ -157,15 +183,8 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 				    "\"priority\" must be an integer from -1000 to 1000");
 		p = json_integer_value(prio);
 	}
-	if (t && json_is_integer(t))
-		ms = json_integer_value(t) > 0 &&
-				     json_integer_value(t) <= REQUEST_MAX_TIMEOUT_S
-			     ? json_integer_value(t) * 1000
-			     : -1;
-	else if (t && json_is_string(t))
-		ms = clock_parse_duration_ms(json_string_value(t));
-	else if (t)
-		ms = -1;
+	if (t)
+		ms = duration_ms(t);
 	if (t && (ms <= 0 || ms > (int64_t)REQUEST_MAX_TIMEOUT_S * 1000))
 		return fail(err, "bad_timeout",
 			    "\"timeout\" must be a duration such as \"90s\", \"10m\" "
@@ -176,7 +195,8 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 }
 
 static const char *const known_keys[] = {"platforms", "command", "script", "env",
-					 "labels", "priority", "timeout"};
+					 "labels", "priority", "timeout",
+					 "idle_timeout"};
 
 static rc_t check_keys(json_t *in, struct request_error *err)
 {
@@ -218,6 +238,8 @@ rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 		 !(rc = parse_command(in, out, err)) && !(rc = parse_env(in, out, err)) &&
 		 !(rc = parse_labels(in, out, err)))
 		rc = parse_numbers(in, out, err);
+	if (!rc)
+		rc = parse_idle(in, out, err);
 	json_decref(in);
 	if (rc) {
 		json_decref(out);

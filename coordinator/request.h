@@ -4,7 +4,8 @@
  * Pure: JSON text in, a normalized spec or a precise error out. The spec
  * is what the store keeps and what dispatch turns into "run" messages:
  *   {"platforms":[...], "command":[...] | "script":"...", "env":{...},
- *    "labels":[...], "priority":N, "timeout_s":N}
+ *    "labels":[...], "priority":N, "timeout_s":N, "idle_timeout_s":N}
+ * (timeout_s 0: the coordinator's default; idle_timeout_s 0: none)
  */
 #ifndef RFARM_REQUEST_H
 #define RFARM_REQUEST_H

@@ -44,7 +44,16 @@
 	X(ST_ATTEMPT_FINISH, "UPDATE attempts SET finished_ms=?, exit_code=?," \
 	  " signal=?, duration_ms=?, error=? WHERE job_id=? AND n=?")        \
 	X(ST_JOB_REQUEUE, "UPDATE jobs SET state='queued', buildlet='',"    \
-	  " started_ms=0, reason=? WHERE id=?")                              \
+	  " started_ms=0, reason=?, lost=lost+1 WHERE id=?")                 \
+	X(ST_JOB_RETRY, "UPDATE jobs SET state='queued', buildlet='',"      \
+	  " started_ms=0, finished_ms=NULL, exit_code=NULL, signal=NULL,"    \
+	  " duration_ms=NULL, error='', reason=?, cancel_requested=0, lost=0" \
+	  " WHERE id=?")                                                     \
+	X(ST_LOG_SEQ_STATS, "SELECT count(*), coalesce(max(seq),-1)"         \
+	  " FROM log_chunks WHERE job_id=? AND attempt=?")                   \
+	X(ST_LOG_SEQS, "SELECT seq FROM log_chunks WHERE job_id=? AND attempt=?" \
+	  " ORDER BY seq")                                                   \
+	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
 	X(ST_JOB_REASON, "UPDATE jobs SET reason=? WHERE id=?")              \
 	X(ST_JOB_CANCEL, "UPDATE jobs SET cancel_requested=1 WHERE id=?")    \
 	X(ST_ATTEMPT_LIST, "SELECT job_id, n, buildlet, dispatched_ms,"     \
@@ -65,14 +74,16 @@
 	  " capacity=excluded.capacity, last_seen_ms=excluded.last_seen_ms") \
 	X(ST_BUILDLET_SEEN, "UPDATE buildlets SET last_seen_ms=? WHERE name=?") \
 	X(ST_BUILDLET_LIST, "SELECT name, host_type, platforms, labels,"    \
-	  " version, capacity, first_seen_ms, last_seen_ms FROM buildlets ORDER BY name")
+	  " version, capacity, first_seen_ms, last_seen_ms, drained"         \
+	  " FROM buildlets ORDER BY name")                                   \
+	X(ST_BUILDLET_DRAINED, "SELECT drained FROM buildlets WHERE name=?")
 
 #define JOB_COLS                                                        \
 	"id, build_id, platform, labels, state, priority, created_ms,"  \
 	" attempt, buildlet, coalesce(started_ms,0),"                   \
 	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
 	" coalesce(signal,0), coalesce(duration_ms,0), error, reason,"   \
-	" cancel_requested"
+	" cancel_requested, lost"
 
 enum stmt_id {
 #define STMT_ENUM(id, sql) id,
@@ -115,7 +126,8 @@ static const char *const migrations[] = {
 	" error TEXT NOT NULL DEFAULT '',"
 	" reason TEXT NOT NULL DEFAULT '',"
 	" cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0,"
-	" cancel_requested INTEGER NOT NULL DEFAULT 0);"
+	" cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	" lost INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX jobs_by_build ON jobs(build_id);"
 	"CREATE INDEX jobs_queue ON jobs(priority DESC, created_ms, id)"
 	" WHERE state='queued';"
@@ -137,7 +149,8 @@ static const char *const migrations[] = {
 	" name TEXT PRIMARY KEY, host_type TEXT NOT NULL,"
 	" platforms TEXT NOT NULL, labels TEXT NOT NULL,"
 	" version TEXT NOT NULL, capacity INTEGER NOT NULL,"
-	" first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
+	" first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
+	" drained INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE blobs("
 	" sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
 	" created_ms INTEGER NOT NULL);"
@@ -441,6 +454,7 @@ static void job_from_row(sqlite3_stmt *st, struct store_job *j)
 	j->error = col_text(st, 14);
 	j->reason = col_text(st, 15);
 	j->cancel_requested = sqlite3_column_int(st, 16);
+	j->lost = sqlite3_column_int(st, 17);
 }
 
 void store_job_clear(struct store_job *j)
@@ -644,6 +658,19 @@ rc_t store_job_requeue(struct store *s, int64_t id, const char *reason)
 	return step_done(s, st, "requeue job");
 }
 
+rc_t store_job_retry(struct store *s, int64_t id, const char *reason)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_RETRY);
+	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, "retry job");
+}
+
 rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason)
 {
 	sqlite3_stmt *st;
@@ -785,7 +812,107 @@ rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
 	return RC_OK;
 }
 
+rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
+			int64_t *next)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_SEQ_STATS);
+	int64_t count = 0, max = -1;
+	int r;
+
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		count = sqlite3_column_int64(st, 0);
+		max = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW)
+		return db_error(s, "log seq");
+	*next = max + 1;
+	if (count == max + 1)
+		return RC_OK; /* no gap: the usual case, one indexed query */
+	st = stmt(s, ST_LOG_SEQS);
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	*next = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW &&
+	       sqlite3_column_int64(st, 0) == *next)
+		(*next)++;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : db_error(s, "log seqs");
+}
+
 /* ---- buildlets ---- */
+
+rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_BUILDLET_DRAIN);
+	sqlite3_bind_int(st, 1, drained);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "drain buildlet");
+	if (!rc && !sqlite3_changes(s->db))
+		return RC_NOT_FOUND;
+	return rc;
+}
+
+int store_buildlet_drained(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = stmt(s, ST_BUILDLET_DRAINED);
+	int drained = 0;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		drained = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return drained;
+}
+
+/* ---- purge ---- */
+
+rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
+		 int64_t *chunks)
+{
+	static const char *const sql[] = {
+		"CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER PRIMARY KEY)",
+		"DELETE FROM purge_ids",
+		/* Only builds whose every job is final: never a running one. */
+		"INSERT INTO purge_ids SELECT id FROM builds b WHERE created_ms<?1"
+		" AND NOT EXISTS(SELECT 1 FROM jobs j WHERE j.build_id=b.id AND"
+		" j.state IN ('queued','dispatched','running'))",
+		"DELETE FROM log_chunks WHERE job_id IN (SELECT id FROM jobs"
+		" WHERE build_id IN (SELECT id FROM purge_ids))",
+		"DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs"
+		" WHERE build_id IN (SELECT id FROM purge_ids))",
+		"DELETE FROM artifacts WHERE job_id IN (SELECT id FROM jobs"
+		" WHERE build_id IN (SELECT id FROM purge_ids))",
+		"DELETE FROM jobs WHERE build_id IN (SELECT id FROM purge_ids)",
+		"DELETE FROM builds WHERE id IN (SELECT id FROM purge_ids)",
+	};
+	rc_t rc = begin_write(s);
+
+	*builds = *chunks = 0;
+	for (size_t i = 0; !rc && i < sizeof sql / sizeof sql[0]; i++) {
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL))
+			return db_error(s, "purge");
+		if (i == 2)
+			sqlite3_bind_int64(st, 1, before_ms);
+		rc = step_done(s, st, "purge");
+		if (i == 3)
+			*chunks = sqlite3_changes(s->db);
+		if (i == 7)
+			*builds = sqlite3_changes(s->db);
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
 
 rc_t store_buildlet_upsert(struct store *s, const struct store_buildlet *b)
 {
@@ -844,6 +971,7 @@ rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
 		b->capacity = sqlite3_column_int(st, 5);
 		b->first_seen_ms = sqlite3_column_int64(st, 6);
 		b->last_seen_ms = sqlite3_column_int64(st, 7);
+		b->drained = sqlite3_column_int(st, 8);
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {

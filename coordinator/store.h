@@ -47,6 +47,8 @@ struct store_job {
 	char *error;         /* infrastructure error text, "" if none */
 	char *reason;        /* why it still waits, "" if it does not */
 	int cancel_requested; /* a user asked to cancel it */
+	int lost;            /* attempts lost with their buildlet since the
+				last retry; max_attempts applies to these */
 };
 
 struct store_attempt {
@@ -71,6 +73,7 @@ struct store_buildlet {
 	int capacity;          /* job slots */
 	int64_t first_seen_ms; /* first hello */
 	int64_t last_seen_ms;  /* last message */
+	int drained;           /* takes no new jobs */
 };
 
 /* Open (creating if needed) and migrate the database at path. */
@@ -119,7 +122,10 @@ rc_t store_job_started(struct store *s, int64_t id, int attempt,
 rc_t store_job_finish(struct store *s, int64_t id, int attempt,
 		      enum job_state st, int exit_code, int sig,
 		      int64_t duration_ms, const char *error, int64_t now_ms);
+/* Back to the queue after its attempt was lost (counts in lost). */
 rc_t store_job_requeue(struct store *s, int64_t id, const char *reason);
+/* Back to the queue on a user's retry: result fields and lost cleared. */
+rc_t store_job_retry(struct store *s, int64_t id, const char *reason);
 rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason);
 /* Remember that a user asked to cancel: the result becomes "cancelled". */
 rc_t store_job_request_cancel(struct store *s, int64_t id);
@@ -144,6 +150,22 @@ typedef void (*store_log_cb)(void *ud, int64_t seq, int stream,
 rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
 		    int64_t from_seq, size_t max_bytes, int contiguous,
 		    store_log_cb cb, void *ud, int64_t *next_seq);
+
+/* The first log seq of an attempt that is not stored (0 if none is). */
+rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
+			int64_t *next);
+
+/* Mark a known buildlet drained or not; RC_NOT_FOUND if unknown. */
+rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained);
+int store_buildlet_drained(struct store *s, const char *name);
+
+/*
+ * Delete builds created before before_ms whose jobs are all final, with
+ * their jobs, attempts, artifacts rows and log chunks. Never touches a
+ * build with a queued or running job.
+ */
+rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
+		 int64_t *chunks);
 
 rc_t store_buildlet_upsert(struct store *s, const struct store_buildlet *b);
 rc_t store_buildlet_seen(struct store *s, const char *name, int64_t now_ms);

@@ -19,10 +19,12 @@
 
 /* A minimal valid request around extra members (which start with ','). */
 #define BODY(extra) "{\"platforms\":[\"linux/amd64\"],\"command\":[\"make\"]" extra "}"
-/* The spec of BODY("") with the timeout_s and priority given. */
-#define SPEC(prio, tmo)                                                     \
-	"{\"command\":[\"make\"],\"env\":{},\"labels\":[],"                 \
-	"\"platforms\":[\"linux/amd64\"],\"priority\":" #prio ",\"timeout_s\":" #tmo "}"
+/* The spec of BODY("") with the timeout_s, priority and idle timeout given. */
+#define SPEC_IDLE(prio, tmo, idle)                                          \
+	"{\"command\":[\"make\"],\"env\":{},\"idle_timeout_s\":" #idle ","    \
+	"\"labels\":[],\"platforms\":[\"linux/amd64\"],\"priority\":" #prio    \
+	",\"timeout_s\":" #tmo "}"
+#define SPEC(prio, tmo) SPEC_IDLE(prio, tmo, 0)
 
 static void check_ok(const char *body, size_t len, const char *want)
 {
@@ -69,12 +71,12 @@ static void test_good_requests(void **state)
 	} cases[] = {
 		{BODY(""), SPEC(0, 0)},
 		{"{\"command\":[\"make\",\"test\",\"\"],\"platforms\":[\"linux/amd64\"]}",
-		 "{\"command\":[\"make\",\"test\",\"\"],\"env\":{},\"labels\":[],"
+		 "{\"command\":[\"make\",\"test\",\"\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
 		 "\"platforms\":[\"linux/amd64\"],\"priority\":0,\"timeout_s\":0}"},
 		{"{\"platforms\":[\"linux/amd64\",\"linux/arm64\"],"
 		 "\"script\":\"make && make test\",\"env\":{\"CC\":\"cc\",\"X\":\"\"},"
 		 "\"labels\":[\"large\",\"gpu\"],\"priority\":5,\"timeout\":\"10m\"}",
-		 "{\"env\":{\"CC\":\"cc\",\"X\":\"\"},\"labels\":[\"large\",\"gpu\"],"
+		 "{\"env\":{\"CC\":\"cc\",\"X\":\"\"},\"idle_timeout_s\":0,\"labels\":[\"large\",\"gpu\"],"
 		 "\"platforms\":[\"linux/amd64\",\"linux/arm64\"],\"priority\":5,"
 		 "\"script\":\"make && make test\",\"timeout_s\":600}"},
 		{BODY(",\"timeout\":\"90s\""), SPEC(0, 90)},
@@ -86,8 +88,10 @@ static void test_good_requests(void **state)
 		{BODY(",\"priority\":-1000"), SPEC(-1000, 0)},
 		{BODY(",\"priority\":1000"), SPEC(1000, 0)},
 		{BODY(",\"env\":{},\"labels\":[]"), SPEC(0, 0)},
+		{BODY(",\"idle_timeout\":\"5m\""), SPEC_IDLE(0, 0, 300)},
+		{BODY(",\"idle_timeout\":45"), SPEC_IDLE(0, 0, 45)},
 		{"{\"platforms\":[\"windows/arm64\",\"plan9/386\"],\"command\":[\"x\"]}",
-		 "{\"command\":[\"x\"],\"env\":{},\"labels\":[],"
+		 "{\"command\":[\"x\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
 		 "\"platforms\":[\"windows/arm64\",\"plan9/386\"],\"priority\":0,"
 		 "\"timeout_s\":0}"},
 		/* Whitespace and key order do not matter. */
@@ -182,6 +186,9 @@ static void test_bad_requests(void **state)
 		{BODY(",\"timeout\":\"0s\""), "bad_timeout", "at most 7 days"},
 		{BODY(",\"timeout\":\"abc\""), "bad_timeout", "duration"},
 		{BODY(",\"timeout\":\"\""), "bad_timeout", "duration"},
+		{BODY(",\"idle_timeout\":\"0s\""), "bad_timeout", "idle_timeout"},
+		{BODY(",\"idle_timeout\":\"soon\""), "bad_timeout", "idle_timeout"},
+		{BODY(",\"idle_timeout\":-3"), "bad_timeout", "idle_timeout"},
 		{BODY(",\"timeout\":\"192h\""), "bad_timeout", "at most 7 days"},
 		{BODY(",\"timeout\":691200"), "bad_timeout", "at most 7 days"},
 		{BODY(",\"timeout\":604801"), "bad_timeout", "at most 7 days"},

@@ -741,11 +741,11 @@ static void test_buildlets(void **state)
 {
 	struct fx *f = *state;
 	struct store_buildlet b2 = {
-		"zeta", "host-linux", "[\"linux/amd64\"]", "[]", "0.1", 2, 100, 100,
+		"zeta", "host-linux", "[\"linux/amd64\"]", "[]", "0.1", 2, 100, 100, 0,
 	};
 	struct store_buildlet b1 = {
 		"alpha", "host-darwin", "[\"darwin/arm64\"]", "[\"gpu\"]", "0.1", 1,
-		200, 200,
+		200, 200, 0,
 	};
 	struct store_buildlet *list = NULL;
 	size_t n = 0;
