@@ -129,6 +129,7 @@ static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
 	if (!rc) {
 		log_info("build %lld accepted (%zu jobs)", (long long)*build,
 			 json_array_size(plats));
+		metrics_build_accepted(c->metrics);
 		c->sched_pending = 1;
 		c->dash_dirty = 1;
 	}

@@ -104,6 +104,7 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	list_init(&c->sessions);
 	list_init(&c->streams);
 	list_init(&c->absent);
+	c->metrics = metrics_new();
 	c->started_ms = clock_mono_ms();
 	if (auth_load_master(c->data_dir, c->master, eb) ||
 	    open_store(c, eb) || create_context(c, eb))
@@ -154,6 +155,7 @@ void coord_free(struct coord **cp)
 	}
 	store_close(&c->store);
 	lease_free_all(c);
+	metrics_free(&c->metrics);
 	free(c->dash_dir);
 	free(c->data_dir);
 	free(c);

@@ -311,12 +311,40 @@ static int serve_static(struct http_conn *h)
 	return r > 0 && lws_http_transaction_completed(h->wsi) ? -1 : 0;
 }
 
+/* ---- health and metrics ---- */
+
+/* Ready once the store is open and migrated (coord_new refuses to start
+ * otherwise) and it still answers. */
+static int serve_ready(struct http_conn *h)
+{
+	if (store_schema_version(h->c->store) < 1)
+		return http_respond(h, 503, "text/plain", "store not ready\n", 16);
+	return http_respond(h, 200, "text/plain", "ready\n", 6);
+}
+
+static int serve_metrics(struct http_conn *h)
+{
+	struct buf text;
+	int r;
+
+	buf_init(&text, 0, 0);
+	metrics_render(h->c, &text);
+	r = http_respond(h, 200, "text/plain; version=0.0.4; charset=utf-8",
+			 buf_data(&text), text.len);
+	buf_free(&text);
+	return r;
+}
+
 /* ---- requests ---- */
 
 static int route(struct http_conn *h)
 {
 	if (!strcmp(h->path, "/alive"))
 		return http_respond(h, 200, "text/plain", "ok\n", 3);
+	if (!strcmp(h->path, "/ready"))
+		return serve_ready(h);
+	if (!strcmp(h->path, "/metrics"))
+		return serve_metrics(h);
 	if (!strncmp(h->path, "/api/", 5))
 		return api_handle(h);
 	return serve_static(h);

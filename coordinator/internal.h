@@ -42,6 +42,7 @@ struct coord {
 	int64_t dash_rendered_ms;   /* monotonic time of the last render */
 	uint64_t next_session;      /* for session ids */
 	struct list absent;         /* lease.c: buildlets without a session */
+	struct metrics *metrics;    /* metrics.c counters */
 	int64_t started_ms;         /* monotonic start, for leases after restart */
 	int64_t lease_checked_ms;   /* monotonic time of the last lease check */
 	lws_sorted_usec_list_t tick; /* housekeeping timer */
@@ -156,10 +157,30 @@ json_t *api_build_json(struct coord *c, int64_t build_id);
 
 /* ---- lease.c ---- */
 void lease_buildlet_gone(struct coord *c, const char *name, int64_t now_ms);
-void lease_buildlet_back(struct coord *c, const char *name);
+/* The buildlet has a session again; 1 if it had been away. */
+int lease_buildlet_back(struct coord *c, const char *name);
 /* Close silent sessions; requeue jobs of buildlets away past the grace. */
 void lease_check(struct coord *c, int64_t now_ms);
 void lease_free_all(struct coord *c);
+
+/* ---- metrics.c: counters for GET /metrics ---- */
+struct metrics;
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics **m);
+void metrics_build_accepted(struct metrics *m);
+/* A job was sent to a buildlet after waiting queue_wait_ms. */
+void metrics_job_dispatched(struct metrics *m, int64_t queue_wait_ms);
+/* A job reached a final state (through orch_job_transition). */
+void metrics_job_final(struct metrics *m, enum job_state st);
+/* A buildlet reported a process wall time. */
+void metrics_job_duration(struct metrics *m, int64_t duration_ms);
+void metrics_log_bytes(struct metrics *m, size_t n);
+/* A buildlet said hello; reconnect is 1 if it had been connected before. */
+void metrics_buildlet_hello(struct metrics *m, int reconnect);
+/* A buildlet handshake was turned away (rate limit). */
+void metrics_handshake_refused(struct metrics *m);
+/* Append the Prometheus text exposition of everything to out. */
+void metrics_render(struct coord *c, struct buf *out);
 
 /* ---- auth.c ---- */
 rc_t auth_load_master(const char *data_dir, char *master, struct errbuf *eb);

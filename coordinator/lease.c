@@ -51,14 +51,15 @@ void lease_buildlet_gone(struct coord *c, const char *name, int64_t now_ms)
 	a->since_ms = now_ms;
 }
 
-void lease_buildlet_back(struct coord *c, const char *name)
+int lease_buildlet_back(struct coord *c, const char *name)
 {
 	struct absent *a = absent_find(c, name);
 
-	if (a) {
-		list_del(&a->link);
-		free(a);
-	}
+	if (!a)
+		return 0;
+	list_del(&a->link);
+	free(a);
+	return 1;
 }
 
 void lease_free_all(struct coord *c)

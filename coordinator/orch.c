@@ -31,8 +31,12 @@ int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
 	log_info("job %lld: %s -> %s", (long long)job, job_state_name(from),
 		 job_state_name(to));
 	c->dash_dirty = 1;
-	if (job_state_final(to) || to == JOB_QUEUED)
+	if (job_state_final(to)) {
+		metrics_job_final(c->metrics, to);
 		c->sched_pending = 1;
+	} else if (to == JOB_QUEUED) {
+		c->sched_pending = 1;
+	}
 	http_streams_wake(c, job);
 	return 0;
 }
@@ -125,6 +129,7 @@ static void dispatch(struct coord *c, struct session *s, const struct store_job 
 	}
 	session_send(s, &m);
 	s->running++;
+	metrics_job_dispatched(c->metrics, clock_wall_ms() - j->created_ms);
 	proto_msg_free(&m);
 }
 
@@ -353,7 +358,7 @@ void orch_on_hello(struct coord *c, struct session *s)
 	free(row.labels);
 	json_decref(plat);
 	json_decref(labels);
-	lease_buildlet_back(c, s->hello.name);
+	metrics_buildlet_hello(c->metrics, lease_buildlet_back(c, s->hello.name));
 	s->running = 0;
 	store_job_scan_active(c->store, reconcile_job, &rec);
 	for (size_t i = 0; i < rec.n_lost; i++) {
@@ -384,6 +389,7 @@ void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l)
 	if (owned_attempt(c, s, l->job, l->attempt, &j)) {
 		store_log_append(c->store, l->job, l->attempt, l->seq, l->stream,
 				 l->data, l->len);
+		metrics_log_bytes(c->metrics, l->len);
 		http_streams_wake(c, l->job);
 	} else {
 		log_debug("job %lld attempt %d: log from %s dropped (not its attempt)",
@@ -426,6 +432,7 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 		return;
 	}
 	to = result_state(&j, d);
+	metrics_job_duration(c->metrics, d->duration_ms);
 	if (!orch_job_transition(c, j.id, j.state, to) &&
 	    !store_job_finish(c->store, j.id, d->attempt, to, d->exit_code,
 			      d->signal, d->duration_ms, d->error, clock_wall_ms()) &&

@@ -53,6 +53,11 @@
 	  " FROM log_chunks WHERE job_id=? AND attempt=?")                   \
 	X(ST_LOG_SEQS, "SELECT seq FROM log_chunks WHERE job_id=? AND attempt=?" \
 	  " ORDER BY seq")                                                   \
+	X(ST_QUEUE_STATS, "SELECT platform, count(*), sum(reason LIKE"      \
+	  " 'waiting for a %' AND reason NOT LIKE 'waiting for a free %')"   \
+	  " FROM jobs WHERE state='queued' GROUP BY platform ORDER BY platform") \
+	X(ST_BUILDS_STARTED, "SELECT count(DISTINCT build_id) FROM jobs"     \
+	  " WHERE attempt>0")                                                \
 	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
 	X(ST_JOB_REASON, "UPDATE jobs SET reason=? WHERE id=?")              \
 	X(ST_JOB_CANCEL, "UPDATE jobs SET cancel_requested=1 WHERE id=?")    \
@@ -841,6 +846,29 @@ rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 		(*next)++;
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : db_error(s, "log seqs");
+}
+
+rc_t store_queue_stats(struct store *s, store_queue_cb cb, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_QUEUE_STATS);
+	int r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb(ud, (const char *)sqlite3_column_text(st, 0),
+		   sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RC_OK : db_error(s, "queue stats");
+}
+
+int64_t store_builds_started(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_BUILDS_STARTED);
+	int64_t n = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
 }
 
 /* ---- buildlets ---- */

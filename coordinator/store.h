@@ -155,6 +155,13 @@ rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
 rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 			int64_t *next);
 
+/* Queued jobs per platform, and how many of them no buildlet serves. */
+typedef void (*store_queue_cb)(void *ud, const char *platform, int64_t queued,
+			       int64_t unsatisfiable);
+rc_t store_queue_stats(struct store *s, store_queue_cb cb, void *ud);
+/* Builds with at least one job ever dispatched. */
+int64_t store_builds_started(struct store *s);
+
 /* Mark a known buildlet drained or not; RC_NOT_FOUND if unknown. */
 rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained);
 int store_buildlet_drained(struct store *s, const char *name);
