@@ -144,10 +144,6 @@ static void on_run(struct buildlet *b, const struct proto_run *run)
 	if (slot_find(b, run->job, run->attempt) ||
 	    held_has(b, run->job, run->attempt))
 		return; /* a resent run: it is running or done already */
-	if (b->draining) {
-		refuse(b, run, "buildlet is draining");
-		return;
-	}
 	if (slots_busy(b) >= (size_t)b->cfg.capacity) {
 		refuse(b, run, "buildlet has no free slot");
 		return;
@@ -228,7 +224,8 @@ void buildlet_on_message(struct buildlet *b, struct proto_msg *m)
 		on_cancel(b, &m->u.ref);
 		break;
 	case PROTO_DRAIN:
-		log_info("draining: finishing running jobs, taking no more");
+		/* The coordinator sends no new runs while it is drained. */
+		log_info("drained by the coordinator: finishing running jobs");
 		b->draining = 1;
 		break;
 	default:

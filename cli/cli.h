@@ -68,6 +68,8 @@ int cli_help(const struct cli_cmd *cmd);
 int cli_platform_valid(const char *s);
 /* 1 if s is a plausible host type: [a-z0-9._-], 1 to 64 characters. */
 int cli_host_type_valid(const char *s);
+/* A buildlet name as the coordinator accepts it (letters of both cases). */
+int cli_buildlet_name_valid(const char *s);
 /*
  * Parse a decimal integer in [min, max] with nothing after it. On failure
  * eb says "WHAT must be a number from MIN to MAX, not 'S'".
@@ -142,5 +144,7 @@ int cmd_list(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_buildlets(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_cancel(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_retry(const struct cli_cmd *cmd, int argc, char **argv);
+int cmd_drain(const struct cli_cmd *cmd, int argc, char **argv);
+int cmd_purge(const struct cli_cmd *cmd, int argc, char **argv);
 
 #endif

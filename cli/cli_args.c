@@ -100,7 +100,9 @@ int cli_platform_valid(const char *s)
 	return slash && word_lower(slash + 1, '\0') != NULL;
 }
 
-int cli_host_type_valid(const char *s)
+/* 1..64 characters, each a digit, one of "._-", or a letter (upper-case
+ * letters only if upper is set). */
+static int name_valid(const char *s, int upper)
 {
 	size_t n = strlen(s);
 
@@ -108,9 +110,19 @@ int cli_host_type_valid(const char *s)
 		return 0;
 	for (; *s; s++)
 		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
-		    !strchr("._-", *s))
+		    !(upper && isupper((unsigned char)*s)) && !strchr("._-", *s))
 			return 0;
 	return 1;
+}
+
+int cli_host_type_valid(const char *s)
+{
+	return name_valid(s, 0);
+}
+
+int cli_buildlet_name_valid(const char *s)
+{
+	return name_valid(s, 1);
 }
 
 rc_t cli_number_parse(const char *s, long min, long max, const char *what,

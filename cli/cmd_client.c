@@ -9,6 +9,7 @@
  * reached (RC_IO from the client).
  */
 #include "cli.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +28,8 @@
 /* --wait rides out a coordinator restart for this many failed polls. */
 #define WAIT_MAX_UNREACHABLE 60
 
-enum { OPT_JSON = 256, OPT_STREAM, OPT_STATE, OPT_PLATFORM, OPT_LIMIT };
+enum { OPT_JSON = 256, OPT_STREAM, OPT_STATE, OPT_PLATFORM, OPT_LIMIT,
+       OPT_UNDO, OPT_BEFORE };
 
 /* Report a failed API call; an unreachable server is exit status 2. */
 static int api_fail(const struct cli_cmd *cmd, rc_t rc,
@@ -428,4 +430,116 @@ int cmd_cancel(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_retry(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	return build_action(cmd, argc, argv, "retry");
+}
+
+/* POST path with body (may be NULL); prints the reply's JSON, or line. */
+static int post_and_print(const struct cli_cmd *cmd, const char *path,
+			  json_t *body, int json, const char *(*line)(json_t *))
+{
+	struct api_client *api = api_client_new(NULL);
+	struct errbuf eb = {""};
+	json_t *reply = NULL;
+	int status = CLI_EXIT_OK;
+	rc_t rc = api_client_post_json(api, path, body, &reply, &eb);
+
+	if (rc)
+		status = api_fail(cmd, rc, &eb);
+	else if (json)
+		print_json(reply);
+	else
+		printf("%s\n", line(reply));
+	json_decref(reply);
+	api_client_free(&api);
+	return status;
+}
+
+static const char *drain_line(json_t *reply)
+{
+	static char text[200];
+
+	snprintf(text, sizeof text, "buildlet %s: %s",
+		 json_string_value(json_object_get(reply, "name")),
+		 json_is_true(json_object_get(reply, "drained"))
+			 ? "drained (finishes its jobs, takes no more)"
+			 : "takes jobs again");
+	return text;
+}
+
+int cmd_drain(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"undo", no_argument, NULL, OPT_UNDO},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct errbuf eb = {""};
+	int c, json = 0, undo = 0;
+	char path[160];
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd);
+		if (c == OPT_JSON || c == OPT_UNDO) {
+			*(c == OPT_JSON ? &json : &undo) = 1;
+			continue;
+		}
+		cli_getopt_error(argv, ":h", c, &eb);
+		return cli_usage_error(cmd, "%s", eb.msg);
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cmd, "give one buildlet name");
+	if (!cli_buildlet_name_valid(argv[optind]))
+		return cli_usage_error(cmd, "bad buildlet name '%s' (letters, "
+				       "digits, '.', '_', '-')", argv[optind]);
+	snprintf(path, sizeof path, "/api/v1/buildlets/%s/%s", argv[optind],
+		 undo ? "undrain" : "drain");
+	return post_and_print(cmd, path, NULL, json, drain_line);
+}
+
+static const char *purge_line(json_t *reply)
+{
+	static char text[200];
+
+	snprintf(text, sizeof text, "purged %lld build(s) and %lld log chunk(s)",
+		 (long long)json_integer_value(json_object_get(reply, "builds")),
+		 (long long)json_integer_value(json_object_get(reply, "log_chunks")));
+	return text;
+}
+
+int cmd_purge(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"before", required_argument, NULL, OPT_BEFORE},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct errbuf eb = {""};
+	const char *before = NULL;
+	json_t *body;
+	int c, json = 0, status;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd);
+		if (c == OPT_JSON) {
+			json = 1;
+		} else if (c == OPT_BEFORE) {
+			before = optarg;
+		} else {
+			cli_getopt_error(argv, ":h", c, &eb);
+			return cli_usage_error(cmd, "%s", eb.msg);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!before || clock_parse_duration_ms(before) < 0)
+		return cli_usage_error(cmd, "give --before AGE, such as 30d or 12h");
+	body = json_pack("{s:s}", "before", before);
+	status = post_and_print(cmd, "/api/v1/purge", body, json, purge_line);
+	json_decref(body);
+	return status;
 }

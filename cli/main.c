@@ -120,7 +120,21 @@ static const char usage_cancel[] =
 static const char usage_retry[] =
 	"usage: rfarm retry BUILD [--json]\n"
 	"\n"
-	"Run a build's jobs again.\n";
+	"Run the jobs of a build that failed, errored or were cancelled again,\n"
+	"as new attempts of the same jobs.\n";
+
+static const char usage_drain[] =
+	"usage: rfarm drain BUILDLET [--undo] [--json]\n"
+	"\n"
+	"Let a buildlet finish its running jobs and give it no more, for\n"
+	"maintenance. It stays drained across reconnects until --undo.\n";
+
+static const char usage_purge[] =
+	"usage: rfarm purge --before AGE [--json]\n"
+	"\n"
+	"Delete builds older than AGE (such as 30d, 12h) whose jobs have all\n"
+	"finished, with their jobs, attempts and logs. Running work is never\n"
+	"touched.\n";
 
 static int cmd_version(const struct cli_cmd *cmd, int argc, char **argv);
 static int cmd_help(const struct cli_cmd *cmd, int argc, char **argv);
@@ -144,7 +158,10 @@ static const struct cli_cmd commands[] = {
 	{"buildlets", "list buildlets", cmd_buildlets, usage_buildlets},
 	{"cancel", "cancel a build's unfinished jobs", cmd_cancel,
 	 usage_cancel},
-	{"retry", "run a build again", cmd_retry, usage_retry},
+	{"retry", "run a build's failed jobs again", cmd_retry, usage_retry},
+	{"drain", "stop giving a buildlet new jobs", cmd_drain, usage_drain},
+	{"purge", "delete old finished builds and their logs", cmd_purge,
+	 usage_purge},
 	{"version", "print the version", cmd_version, usage_version},
 	{"help", "help on a command", cmd_help, usage_help},
 };

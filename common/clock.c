@@ -82,6 +82,9 @@ int64_t clock_parse_duration_ms(const char *s)
 		} else if (*s == 'h') {
 			unit = 3600000;
 			s++;
+		} else if (*s == 'd') {
+			unit = 86400000;
+			s++;
 		} else if (*s == '\0' && !any) {
 			unit = 1000;
 		} else {

@@ -20,7 +20,7 @@ char *clock_format_rfc3339(int64_t wall_ms, char *out, size_t n);
 char *clock_format_rfc3339_ms(int64_t wall_ms, char *out, size_t n);
 
 /*
- * Parse a duration such as "90", "90s", "10m", "1h30m", "500ms" into
+ * Parse a duration such as "90", "90s", "10m", "1h30m", "500ms", "30d" into
  * milliseconds. A bare number means seconds. Returns -1 when malformed.
  */
 int64_t clock_parse_duration_ms(const char *s);

@@ -176,37 +176,103 @@ static int cancel_build(struct http_conn *h, int64_t id)
 	return http_respond_json(h, 200, api_build_json(h->c, id));
 }
 
-/* Re-run, as a new build, the platforms whose jobs did not pass. */
+/* Queue the jobs that failed, errored or were cancelled again, in place:
+ * each gets a new attempt and the build its result again. */
 static int retry_build(struct http_conn *h, int64_t id)
 {
-	struct store_build b;
 	struct store_job *jobs = NULL;
 	size_t n = 0;
-	json_t *spec, *plats = json_array();
+	int retried = 0;
 
-	if (store_build_get(h->c->store, id, &b)) {
-		json_decref(plats);
+	if (store_job_list_build(h->c->store, id, &jobs, &n) || !n) {
+		store_job_array_free(&jobs, n);
 		return http_respond_error(h, 404, "not_found", "no build %lld",
 					  (long long)id);
 	}
-	spec = json_loads(b.spec, 0, NULL);
-	store_build_clear(&b);
-	store_job_list_build(h->c->store, id, &jobs, &n);
-	for (size_t i = 0; i < n; i++)
-		if (jobs[i].state == JOB_FAILED || jobs[i].state == JOB_ERROR ||
-		    jobs[i].state == JOB_CANCELLED)
-			json_array_append_new(plats, json_string(jobs[i].platform));
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &jobs[i];
+
+		if (j->state != JOB_FAILED && j->state != JOB_ERROR &&
+		    j->state != JOB_CANCELLED)
+			continue;
+		if (!orch_job_transition(h->c, j->id, j->state, JOB_QUEUED) &&
+		    !store_job_retry(h->c->store, j->id, "retried"))
+			retried++;
+	}
 	store_job_array_free(&jobs, n);
-	if (!spec || !json_array_size(plats)) {
-		json_decref(spec);
-		json_decref(plats);
+	if (!retried)
 		return http_respond_error(h, 409, "nothing_to_retry",
 					  "build %lld has no failed, error or "
 					  "cancelled job to retry", (long long)id);
+	if (store_flush(h->c->store))
+		return http_respond_error(h, 500, "store", "cannot retry build %lld",
+					  (long long)id);
+	log_info("build %lld: %d job(s) queued again", (long long)id, retried);
+	return http_respond_json(h, 200, api_build_json(h->c, id));
+}
+
+static int drain_buildlet(struct http_conn *h, const char *name, int drained)
+{
+	struct session *s;
+	rc_t rc = store_buildlet_set_drained(h->c->store, name, drained);
+
+	if (rc == RC_NOT_FOUND)
+		return http_respond_error(h, 404, "not_found", "no buildlet %s", name);
+	if (rc || store_flush(h->c->store))
+		return http_respond_error(h, 500, "store", "cannot drain %s", name);
+	if ((s = session_find(h->c, name))) {
+		s->drained = drained;
+		if (drained)
+			session_send(s, &(struct proto_msg){.type = PROTO_DRAIN});
 	}
-	json_object_set_new(spec, "platforms", plats);
-	json_object_set_new(spec, "retry_of", json_integer(id));
-	return respond_created(h, spec);
+	log_info("buildlet %s: %s", name, drained ? "drained" : "takes jobs again");
+	h->c->sched_pending = 1;
+	h->c->dash_dirty = 1;
+	return http_respond_json(h, 200, json_pack("{s:s,s:b,s:b}", "name", name,
+						  "drained", drained, "connected",
+						  s != NULL));
+}
+
+static int purge(struct http_conn *h)
+{
+	json_t *body = json_loadb((const char *)buf_data(&h->body), h->body.len,
+				  0, NULL);
+	const char *before = json_string_value(json_object_get(body, "before"));
+	int64_t age = before ? clock_parse_duration_ms(before) : -1;
+	int64_t builds = 0, chunks = 0;
+	rc_t rc;
+
+	json_decref(body);
+	if (age < 0)
+		return http_respond_error(h, 400, "bad_before",
+					  "give {\"before\": AGE} with AGE such as "
+					  "\"30d\" or \"12h\"");
+	rc = store_purge(h->c->store, clock_wall_ms() - age, &builds, &chunks);
+	if (rc || store_flush(h->c->store))
+		return http_respond_error(h, 500, "store", "purge failed");
+	log_info("purged %lld build(s) older than %s, %lld log chunk(s)",
+		 (long long)builds, before, (long long)chunks);
+	h->c->dash_dirty = 1;
+	return http_respond_json(h, 200, json_pack("{s:I,s:I}", "builds",
+						  (json_int_t)builds, "log_chunks",
+						  (json_int_t)chunks));
+}
+
+/* "/api/v1/buildlets/NAME/ACTION" -> name (in out) and action, or NULL. */
+static const char *buildlet_action(const char *path, char *out, size_t n)
+{
+	const char *p = path + strlen("/api/v1/buildlets/"), *slash;
+
+	if (strncmp(path, "/api/v1/buildlets/", 18) || !(slash = strchr(p, '/')) ||
+	    (size_t)(slash - p) >= n || slash == p)
+		return NULL;
+	memcpy(out, p, (size_t)(slash - p));
+	out[slash - p] = '\0';
+	for (const char *q = out; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      (*q >= '0' && *q <= '9') || strchr("._-", *q)))
+			return NULL;
+	return slash + 1;
 }
 
 static int list_builds(struct http_conn *h)
@@ -354,6 +420,8 @@ static int not_allowed(struct http_conn *h)
 int api_handle(struct http_conn *h)
 {
 	int get = !strcmp(h->method, "GET");
+	const char *action;
+	char name[65];
 	int64_t id;
 
 	if (!strcmp(h->path, "/api/v1/builds")) {
@@ -363,6 +431,13 @@ int api_handle(struct http_conn *h)
 	}
 	if (!strcmp(h->path, "/api/v1/buildlets"))
 		return get ? list_buildlets(h) : not_allowed(h);
+	if (!strcmp(h->path, "/api/v1/purge"))
+		return !strcmp(h->method, "POST") ? purge(h) : not_allowed(h);
+	if ((action = buildlet_action(h->path, name, sizeof name)) &&
+	    (!strcmp(action, "drain") || !strcmp(action, "undrain")))
+		return !strcmp(h->method, "POST")
+			       ? drain_buildlet(h, name, !strcmp(action, "drain"))
+			       : not_allowed(h);
 	if ((id = path_id(h->path, "/api/v1/builds/", "/cancel")) > 0)
 		return !strcmp(h->method, "POST") ? cancel_build(h, id) : not_allowed(h);
 	if ((id = path_id(h->path, "/api/v1/builds/", "/retry")) > 0)

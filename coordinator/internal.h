@@ -72,6 +72,7 @@ struct session {
 	int64_t last_rx_ms;      /* monotonic time of the last message */
 	struct proto_hello hello; /* what the buildlet said about itself */
 	int running;             /* attempts assigned and not done */
+	int drained;             /* an operator drained it: no new jobs */
 	struct list outq;        /* struct frame waiting for WRITEABLE */
 	size_t outq_bytes;       /* total bytes in outq */
 	struct buf rx;           /* message being reassembled */

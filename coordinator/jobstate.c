@@ -41,7 +41,11 @@ int job_state_legal(enum job_state from, enum job_state to)
 		       job_state_final(to);
 	case JOB_RUNNING:
 		return to == JOB_QUEUED || job_state_final(to);
+	case JOB_FAILED:
+	case JOB_CANCELLED:
+	case JOB_ERROR:
+		return to == JOB_QUEUED; /* a user's retry: a new attempt */
 	default:
-		return 0; /* final states are final; retry makes a new job */
+		return 0; /* a passed job stays passed */
 	}
 }

@@ -7,6 +7,7 @@
  *
  *   queued -> dispatched -> running -> passed | failed | cancelled | error
  *        \______________ (buildlet lost) -> queued again, attempt+1
+ *   failed | cancelled | error -> queued (retry), attempt+1
  */
 #ifndef RFARM_JOBSTATE_H
 #define RFARM_JOBSTATE_H

@@ -166,7 +166,7 @@ static size_t candidates_build(struct coord *c, struct sched_candidate **cand,
 	list_for_each(l, &c->sessions) {
 		struct session *s = list_entry(l, struct session, link);
 
-		if (s->closing || !s->hello_done)
+		if (s->closing || !s->hello_done || s->drained)
 			continue;
 		(*cand)[n] = (struct sched_candidate){
 			(const char *const *)s->hello.platforms.v,
@@ -359,6 +359,9 @@ void orch_on_hello(struct coord *c, struct session *s)
 	json_decref(plat);
 	json_decref(labels);
 	metrics_buildlet_hello(c->metrics, lease_buildlet_back(c, s->hello.name));
+	s->drained = store_buildlet_drained(c->store, s->hello.name);
+	if (s->drained)
+		session_send(s, &(struct proto_msg){.type = PROTO_DRAIN});
 	s->running = 0;
 	store_job_scan_active(c->store, reconcile_job, &rec);
 	for (size_t i = 0; i < rec.n_lost; i++) {
