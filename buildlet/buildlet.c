@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fsutil.h"
 #include "internal.h"
 #include "log.h"
 #include "os.h"
@@ -57,6 +58,11 @@ void buildlet_enqueue(struct buildlet *b, const struct proto_msg *m)
 		f->is_done = 1;
 		f->job = m->u.done.job;
 		f->attempt = m->u.done.attempt;
+	} else if (m->type == PROTO_LOG) {
+		f->is_log = 1;
+		f->job = m->u.log.job;
+		f->attempt = m->u.log.attempt;
+		f->seq = m->u.log.seq;
 	}
 	pthread_mutex_lock(&b->mu);
 	list_add_tail(&b->outq, &f->link);
@@ -176,19 +182,92 @@ static void on_heartbeat(lws_sorted_usec_list_t *sul)
 			 (lws_usec_t)b->heartbeat_ms * LWS_US_PER_MS);
 }
 
-/* Write one queued frame; a written "done" moves to held until acked. */
-static int write_next(struct buildlet *b, struct lws *wsi)
+struct spool *buildlet_spool_find(struct buildlet *b, int64_t job,
+				  int32_t attempt)
 {
-	struct out_frame *f = NULL;
-	int more, n;
+	struct list *l;
 
-	pthread_mutex_lock(&b->mu);
-	if (!list_empty(&b->outq)) {
+	list_for_each(l, &b->spools) {
+		struct spool *sp = list_entry(l, struct spool, link);
+
+		if (sp->job == job && sp->attempt == attempt)
+			return sp;
+	}
+	return NULL;
+}
+
+/* The next chunk of a spool being replayed, as a frame; NULL when no
+ * spool is replaying. Caller holds mu. */
+static struct out_frame *replay_next(struct buildlet *b)
+{
+	struct list *l;
+
+	list_for_each(l, &b->spools) {
+		struct spool *sp = list_entry(l, struct spool, link);
+		struct proto_msg m = {.type = PROTO_LOG};
+		struct out_frame *f;
+		struct buf data;
+		int64_t seq;
+		int stream, r;
+
+		buf_init(&data, 0, PROTO_LOG_CHUNK);
+		while (sp->replaying &&
+		       (r = spool_read_next(sp, &seq, &stream, &data)) == 1 &&
+		       seq < sp->next_send)
+			;
+		if (!sp->replaying || r != 1) {
+			sp->replaying = 0;
+			buf_free(&data);
+			continue;
+		}
+		m.u.log = (struct proto_log){sp->job, sp->attempt, seq, stream,
+					     buf_data(&data), data.len};
+		f = xcalloc(1, sizeof *f);
+		buf_init(&f->b, LWS_PRE, 0);
+		proto_encode(&m, NULL, &f->b, NULL);
+		buf_free(&data);
+		sp->next_send = seq + 1;
+		return f;
+	}
+	return NULL;
+}
+
+/*
+ * The next frame to write: replayed log first, then the queue. A queued
+ * log chunk whose seq was already sent (by a replay), or that the
+ * coordinator no longer wants, is dropped here. Caller holds mu.
+ */
+static struct out_frame *next_frame(struct buildlet *b)
+{
+	struct out_frame *f = replay_next(b);
+	struct spool *sp;
+
+	while (!f && !list_empty(&b->outq)) {
 		f = list_entry(b->outq.next, struct out_frame, link);
 		list_del(&f->link);
 		b->outq_bytes -= f->b.len;
-		pthread_cond_broadcast(&b->space);
+		if (!f->is_log || !(sp = buildlet_spool_find(b, f->job, f->attempt)))
+			break;
+		if (f->seq >= sp->next_send) {
+			sp->next_send = f->seq + 1;
+			break;
+		}
+		buf_free(&f->b);
+		free(f);
+		f = NULL;
 	}
+	pthread_cond_broadcast(&b->space);
+	return f;
+}
+
+/* Write one frame; a written "done" moves to held until acked. */
+static int write_next(struct buildlet *b, struct lws *wsi)
+{
+	struct out_frame *f;
+	int more, n;
+
+	pthread_mutex_lock(&b->mu);
+	f = next_frame(b);
 	pthread_mutex_unlock(&b->mu);
 	if (!f)
 		return 0;
@@ -199,6 +278,8 @@ static int write_next(struct buildlet *b, struct lws *wsi)
 		f = NULL;
 	}
 	more = !list_empty(&b->outq);
+	for (struct list *l = b->spools.next; !more && l != &b->spools; l = l->next)
+		more = list_entry(l, struct spool, link)->replaying;
 	pthread_mutex_unlock(&b->mu);
 	if (f) {
 		buf_free(&f->b);
@@ -209,6 +290,29 @@ static int write_next(struct buildlet *b, struct lws *wsi)
 	if (more)
 		lws_callback_on_writable(wsi);
 	return 0;
+}
+
+/* After a reconnect: replay each attempt's log from where the coordinator
+ * says its copy ends; drop the log of attempts it did not list. */
+static void apply_resume(struct buildlet *b, const struct proto_welcome *w)
+{
+	struct list *l;
+
+	pthread_mutex_lock(&b->mu);
+	list_for_each(l, &b->spools) {
+		struct spool *sp = list_entry(l, struct spool, link);
+
+		sp->next_send = INT64_MAX;
+		sp->replaying = 0;
+		for (size_t i = 0; i < w->n_resume; i++)
+			if (w->resume[i].job == sp->job &&
+			    w->resume[i].attempt == sp->attempt) {
+				sp->next_send = w->resume[i].seq;
+				sp->read_off = 0;
+				sp->replaying = !sp->broken;
+			}
+	}
+	pthread_mutex_unlock(&b->mu);
 }
 
 /* ---- connecting ---- */
@@ -283,6 +387,7 @@ static void on_welcome(struct buildlet *b, const struct proto_welcome *w)
 	b->attempts = 0;
 	b->heartbeat_ms = w->heartbeat_ms > 100 ? w->heartbeat_ms : 5000;
 	log_info("connected to the coordinator (session %s)", w->session);
+	apply_resume(b, w);
 	requeue_held(b);
 	lws_sul_schedule(b->ctx, 0, &b->hb_sul, on_heartbeat,
 			 (lws_usec_t)b->heartbeat_ms * LWS_US_PER_MS);
@@ -459,9 +564,15 @@ struct buildlet *buildlet_new(const struct buildlet_config *cfg,
 	list_init(&b->outq);
 	list_init(&b->held);
 	list_init(&b->slots);
+	list_init(&b->spools);
 	buf_init(&b->rx, 0, proto_default_limits.max_message);
 	copy_config(b, cfg);
 	if (parse_url(b, cfg->coordinator_url ? cfg->coordinator_url : "", eb))
+		goto fail;
+	/* Spools of a previous run belong to attempts this process cannot
+	 * finish: start empty. */
+	b->spool_dir = xasprintf("%s/spool", b->workdir);
+	if (fs_remove_tree(b->spool_dir, eb) || fs_mkdirs(b->spool_dir, 0700, eb))
 		goto fail;
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -537,6 +648,12 @@ void buildlet_free(struct buildlet **bp)
 	}
 	free_frames(&b->outq);
 	free_frames(&b->held);
+	while ((l = list_pop(&b->spools))) {
+		struct spool *sp = list_entry(l, struct spool, link);
+
+		spool_free(&sp);
+	}
+	free(b->spool_dir);
 	buf_free(&b->rx);
 	for (size_t i = 0; i < b->n_platforms; i++)
 		free(b->platforms[i]);

@@ -21,6 +21,7 @@
 #include "list.h"
 #include "proto.h"
 #include "runner.h"
+#include "spool.h"
 
 #define BUILDLET_VERSION "0.1.0"
 /* Output queued beyond this blocks the job's process (back-pressure). */
@@ -31,8 +32,10 @@ struct out_frame {
 	struct list link;   /* in outq or held */
 	struct buf b;       /* the frame */
 	int is_done;        /* a "done": kept in held until acked */
-	int64_t job;        /* for is_done frames */
-	int32_t attempt;    /* for is_done frames */
+	int is_log;         /* a "log" chunk */
+	int64_t job;        /* for done and log frames */
+	int32_t attempt;    /* for done and log frames */
+	int64_t seq;        /* for log frames */
 };
 
 /* One job attempt running here. */
@@ -42,6 +45,8 @@ struct job_slot {
 	struct runner *r;       /* its runner thread */
 	int64_t job;            /* job id */
 	int32_t attempt;        /* attempt number */
+	struct spool *spool;    /* its log spool (owned by buildlet->spools),
+				   or NULL if it could not be made */
 	atomic_int done;        /* its done is queued: the slot is free, even
 				   before the runner thread has ended */
 };
@@ -73,6 +78,8 @@ struct buildlet {
 	struct list outq;            /* struct out_frame to write */
 	size_t outq_bytes;           /* bytes in outq */
 	struct list held;            /* written "done" frames awaiting ack */
+	struct list spools;          /* struct spool of unacked attempts */
+	char *spool_dir;             /* <workdir>/spool */
 };
 
 /* Queue a message for the coordinator (any thread). */
@@ -80,6 +87,9 @@ void buildlet_enqueue(struct buildlet *b, const struct proto_msg *m);
 
 /* Handle one decoded message from the coordinator (loop thread). */
 void buildlet_on_message(struct buildlet *b, struct proto_msg *m);
+/* The spool of an attempt, or NULL; the caller holds mu. */
+struct spool *buildlet_spool_find(struct buildlet *b, int64_t job,
+				  int32_t attempt);
 /* Free the slots whose runners have finished (loop thread). */
 void buildlet_reap(struct buildlet *b);
 

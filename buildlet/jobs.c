@@ -52,6 +52,10 @@ static void on_log(void *ud, int64_t job, int32_t attempt, int64_t seq,
 	m.u.log.stream = stream;
 	m.u.log.data = (unsigned char *)data;
 	m.u.log.len = len;
+	/* On disk first, so a replay after a reconnect can never miss a
+	 * chunk that was queued before it. */
+	if (slot->spool)
+		spool_append(slot->spool, seq, stream, data, len);
 	buildlet_enqueue(b, &m);
 }
 
@@ -154,6 +158,16 @@ static void on_run(struct buildlet *b, const struct proto_run *run)
 	slot->b = b;
 	slot->job = run->job;
 	slot->attempt = run->attempt;
+	slot->spool = spool_open(b->spool_dir, run->job, run->attempt, &eb);
+	if (slot->spool) {
+		pthread_mutex_lock(&b->mu);
+		list_add_tail(&b->spools, &slot->spool->link);
+		pthread_mutex_unlock(&b->mu);
+	} else {
+		log_warn("job %lld: %s; its log cannot be resent after a "
+			 "reconnect", (long long)run->job, eb.msg);
+		errbuf_clear(&eb);
+	}
 	log_info("job %lld attempt %d: running", (long long)run->job,
 		 (int)run->attempt);
 	slot->r = runner_start(run, &opt, &events, slot, &eb);
@@ -168,6 +182,7 @@ static void on_run(struct buildlet *b, const struct proto_run *run)
 static void on_ack(struct buildlet *b, const struct proto_attempt_ref *r)
 {
 	struct list *lists[2] = {&b->held, &b->outq}, *l, *tmp;
+	struct spool *sp;
 
 	pthread_mutex_lock(&b->mu);
 	for (int i = 0; i < 2; i++)
@@ -182,7 +197,11 @@ static void on_ack(struct buildlet *b, const struct proto_attempt_ref *r)
 			buf_free(&f->b);
 			free(f);
 		}
+	sp = buildlet_spool_find(b, r->job, r->attempt);
+	if (sp)
+		list_del(&sp->link);
 	pthread_mutex_unlock(&b->mu);
+	spool_free(&sp);
 }
 
 static void on_cancel(struct buildlet *b, const struct proto_attempt_ref *r)

@@ -7,8 +7,9 @@
  * makes the work directory, spawns through os.h and supervises the process
  * group in one poll(2) loop over stdout, stderr and a self-pipe that
  * runner_cancel() writes to. poll's timeout doubles as the clock for the
- * timeout, the SIGTERM -> SIGKILL grace and the reaping of the main
- * process, because a grandchild may keep the pipes open after it exits.
+ * timeout, the no-output (idle) timeout, the SIGTERM -> SIGKILL grace and
+ * the reaping of the main process, because a grandchild may keep the
+ * pipes open after it exits.
  *
  * The job's environment is built from scratch: nothing of the buildlet's
  * environment reaches a job except PATH, LANG, LC_ALL and TZ, so secrets
@@ -47,6 +48,7 @@ struct runner {
 	char *workdir;               /* owned: <work_root>/job-<job>-<attempt> */
 	char *work_root;             /* owned copy of opt->work_root */
 	int timeout_s;               /* effective timeout, 0 = none */
+	int idle_timeout_s;          /* no-output limit, 0 = none */
 	int kill_grace_ms;           /* SIGTERM -> SIGKILL delay */
 	int keep_workdir;            /* leave the work directory behind */
 	int workdir_made;            /* we created workdir: remove it at end */
@@ -66,6 +68,7 @@ struct watch {
 	int fds[2];          /* stdout, stderr read ends; -1 once at EOF */
 	int64_t started;     /* monotonic ms at spawn */
 	int64_t deadline;    /* timeout, INT64_MAX for none */
+	int64_t last_output; /* monotonic ms of the last output (or spawn) */
 	int64_t kill_at;     /* when SIGKILL follows SIGTERM; -1 none due */
 	int64_t drain_until; /* stop reading after this; set at exit */
 	int64_t exited;      /* monotonic ms at reaping; -1 while running */
@@ -204,6 +207,9 @@ static int read_chunk(struct runner *r, struct watch *w, int i)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		deliver(r, i + 1, (size_t)n);
+		/* After delivery: time the callback spent blocked on
+		 * back-pressure is the farm's delay, not the job's silence. */
+		w->last_output = clock_mono_ms();
 		return 1;
 	}
 	if (n < 0 && errno == EAGAIN)
@@ -256,6 +262,25 @@ static void kill_start(struct runner *r, struct watch *w, const char *why,
 	w->kill_at = now + r->kill_grace_ms;
 }
 
+/* Start the kill for a limit of secs: "<what> 10m". */
+static void kill_after(struct runner *r, struct watch *w, const char *what,
+		       int secs, int64_t now)
+{
+	char d[32], why[64];
+
+	duration_format(secs, d, sizeof d);
+	snprintf(why, sizeof why, "%s %s", what, d);
+	kill_start(r, w, why, now);
+}
+
+/* When the job has been silent for too long; INT64_MAX for no limit. */
+static int64_t idle_deadline(const struct runner *r, const struct watch *w)
+{
+	if (r->idle_timeout_s <= 0)
+		return INT64_MAX;
+	return w->last_output + (int64_t)r->idle_timeout_s * 1000;
+}
+
 static void on_wake(struct runner *r, struct watch *w, int64_t now)
 {
 	char b[64];
@@ -292,13 +317,10 @@ static void check_timers(struct runner *r, struct watch *w, int64_t now)
 		w->drain_until = now + DRAIN_MS;
 		return;
 	}
-	if (now >= w->deadline && !w->error[0]) {
-		char d[32], why[64];
-
-		duration_format(r->timeout_s, d, sizeof d);
-		snprintf(why, sizeof why, "timed out after %s", d);
-		kill_start(r, w, why, now);
-	}
+	if (now >= w->deadline)
+		kill_after(r, w, "timed out after", r->timeout_s, now);
+	if (now >= idle_deadline(r, w))
+		kill_after(r, w, "no output for", r->idle_timeout_s, now);
 	if (w->kill_at >= 0 && now >= w->kill_at) {
 		os_proc_terminate(w->p, 1);
 		w->kill_at = -1;
@@ -311,7 +333,7 @@ static int64_t min64(int64_t a, int64_t b)
 }
 
 /* How long poll may sleep before a timer needs attention. */
-static int poll_timeout(struct watch *w, int64_t now)
+static int poll_timeout(const struct runner *r, struct watch *w, int64_t now)
 {
 	int64_t t;
 
@@ -325,8 +347,10 @@ static int poll_timeout(struct watch *w, int64_t now)
 		t = w->backoff;
 		w->backoff = w->backoff < TICK_MS ? w->backoff * 2 : TICK_MS;
 	}
-	if (!w->error[0])
+	if (!w->error[0]) {
 		t = min64(t, w->deadline - now);
+		t = min64(t, idle_deadline(r, w) - now);
+	}
 	if (w->kill_at >= 0)
 		t = min64(t, w->kill_at - now);
 	return t < 0 ? 0 : (int)t;
@@ -344,7 +368,7 @@ static void poll_once(struct runner *r, struct watch *w, int64_t now)
 		pf[i].events = POLLIN;
 		pf[i].revents = 0;
 	}
-	rc = poll(pf, 3, poll_timeout(w, now)); /* negative fds are skipped */
+	rc = poll(pf, 3, poll_timeout(r, w, now)); /* negative fds are skipped */
 	if (rc <= 0)
 		return;
 	if (pf[2].revents)
@@ -371,6 +395,7 @@ static void supervise(struct runner *r, struct os_proc *p,
 		.error_len = error_len,
 	};
 
+	w.last_output = w.started;
 	if (r->timeout_s > 0)
 		w.deadline = w.started + (int64_t)r->timeout_s * 1000;
 	for (;;) {
@@ -523,6 +548,7 @@ struct runner *runner_start(const struct proto_run *run,
 	r->envp = env_build(run, r->workdir, platform);
 	r->timeout_s = run->timeout_s > 0 ? run->timeout_s
 					  : opt->default_timeout_s;
+	r->idle_timeout_s = run->idle_timeout_s > 0 ? run->idle_timeout_s : 0;
 	r->kill_grace_ms = opt->kill_grace_ms;
 	r->keep_workdir = opt->keep_workdir;
 	r->ev = *ev;

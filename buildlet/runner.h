@@ -3,8 +3,9 @@
  *
  * The runner makes a fresh work directory, builds the environment, starts
  * the command through os.h, streams stdout and stderr as numbered chunks
- * while the process runs, enforces the timeout and cancellation (SIGTERM to
- * the group, SIGKILL after a grace period), and reports the result. Events
+ * while the process runs, enforces the timeout, the no-output (idle)
+ * timeout and cancellation (SIGTERM to the group, SIGKILL after a grace
+ * period), and reports the result. Events
  * arrive through callbacks on the runner's thread; the caller (the buildlet
  * session) queues them for its event loop.
  */
@@ -27,7 +28,9 @@ struct runner_events {
 			  int stream, const unsigned char *data, size_t len);
 	/* Last event of the attempt. done->error is "" after a normal exit,
 	 * or says what went wrong ("exec make: No such file or directory",
-	 * "timed out after 10s", "cancelled"). The callee copies what it
+	 * "timed out after 10s", "no output for 5m", "cancelled"). The
+	 * idle clock (run->idle_timeout_s) starts at spawn and restarts at
+	 * every chunk read from either stream. The callee copies what it
 	 * keeps. */
 	void (*on_done_cb)(void *ud, const struct proto_done *done);
 };

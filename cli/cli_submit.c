@@ -23,6 +23,7 @@ enum {
 	OPT_LABEL,
 	OPT_PRIORITY,
 	OPT_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
 	OPT_SCRIPT,
 	OPT_WAIT,
 	OPT_JSON,
@@ -36,6 +37,7 @@ static const struct option submit_options[] = {
 	{"label", required_argument, NULL, OPT_LABEL},
 	{"priority", required_argument, NULL, OPT_PRIORITY},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"script", required_argument, NULL, OPT_SCRIPT},
 	{"wait", no_argument, NULL, OPT_WAIT},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -140,14 +142,17 @@ static rc_t add_label(struct submit *sb, const char *l, struct errbuf *eb)
 	return RC_OK;
 }
 
-static rc_t set_timeout(struct submit *sb, const char *d, struct errbuf *eb)
+/* --timeout and --idle-timeout: the text goes as given, for the server
+ * to parse; checking it here turns a typo into a usage error. */
+static rc_t set_duration(struct submit *sb, const char *key, const char *opt,
+			 const char *d, struct errbuf *eb)
 {
 	if (clock_parse_duration_ms(d) <= 0) {
-		errbuf_set(eb, "bad --timeout '%s': want a duration such as "
-			   "90s, 10m or 1h30m", d);
+		errbuf_set(eb, "bad %s '%s': want a duration such as "
+			   "90s, 10m or 1h30m", opt, d);
 		return RC_INVALID;
 	}
-	json_object_set_new(sb->req, "timeout", json_string(d));
+	json_object_set_new(sb->req, key, json_string(d));
 	return RC_OK;
 }
 
@@ -171,7 +176,11 @@ static rc_t submit_option(struct submit *sb, int c, char **argv,
 	case OPT_ENV: return add_env(sb, optarg, eb);
 	case OPT_LABEL: return add_label(sb, optarg, eb);
 	case OPT_PRIORITY: return set_priority(sb, optarg, eb);
-	case OPT_TIMEOUT: return set_timeout(sb, optarg, eb);
+	case OPT_TIMEOUT:
+		return set_duration(sb, "timeout", "--timeout", optarg, eb);
+	case OPT_IDLE_TIMEOUT:
+		return set_duration(sb, "idle_timeout", "--idle-timeout",
+				    optarg, eb);
 	case OPT_SCRIPT: sb->script = optarg; return RC_OK;
 	case OPT_WAIT: sb->flags.wait = 1; return RC_OK;
 	case OPT_JSON: sb->flags.json = 1; return RC_OK;

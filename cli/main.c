@@ -73,7 +73,8 @@ static const char usage_keygen[] =
 
 static const char usage_submit[] =
 	"usage: rfarm submit --platform GOOS/GOARCH... [--env K=V]... [--label L]...\n"
-	"                    [--priority N] [--timeout DURATION] [--wait] [--json]\n"
+	"                    [--priority N] [--timeout DURATION]\n"
+	"                    [--idle-timeout DURATION] [--wait] [--json]\n"
 	"                    (--script TEXT | -- CMD ARGS...)\n"
 	"\n"
 	"Request a build: one job per platform. Prints the build id.\n"
@@ -84,6 +85,8 @@ static const char usage_submit[] =
 	"  --label L       run only on buildlets with this label (repeat)\n"
 	"  --priority N    higher runs first (default 0)\n"
 	"  --timeout D     per-job time limit, such as 10m or 1h30m\n"
+	"  --idle-timeout D\n"
+	"                  stop a job that prints nothing for D, such as 5m\n"
 	"  --script TEXT   a shell script instead of a command\n"
 	"  --wait          wait for every job; print one line per job on stderr;\n"
 	"                  exit 0 all passed, 1 a job failed or was cancelled,\n"

@@ -120,6 +120,7 @@ unsigned session_check_upgrade(struct coord *c, struct lws *wsi, char *why,
 int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
 			enum job_state to);
 void orch_schedule(struct coord *c);
+/* A buildlet said hello: record it, reconcile its attempts, welcome it. */
 void orch_on_hello(struct coord *c, struct session *s);
 void orch_on_started(struct coord *c, struct session *s,
 		     const struct proto_attempt_ref *r);

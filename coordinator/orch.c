@@ -254,16 +254,25 @@ static int ref_listed(const struct proto_attempt_ref *v, size_t n,
 }
 
 struct reconcile {
-	struct session *s;    /* the buildlet that said hello */
+	struct session *s;      /* the buildlet that said hello */
+	struct store_job *kept; /* attempts it still runs or holds results of */
+	size_t n_kept, cap_kept;
 	struct store_job *lost; /* its attempts it no longer knows */
-	size_t n_lost, cap;
+	size_t n_lost, cap_lost;
 };
 
-/*
- * Attempts it still runs (or holds results of) keep their slots, and a
- * cancel asked for while it was away is sent now. The others were lost
- * (the buildlet restarted, or never got the run): collected for requeue.
- */
+static void job_push(struct store_job **v, size_t *n, size_t *cap,
+		     const struct store_job *j)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*v = xrealloc(*v, *cap * sizeof **v);
+	}
+	store_job_copy(&(*v)[(*n)++], j);
+}
+
+/* Sort this buildlet's active jobs into those it still knows and those
+ * it lost (it restarted, or the run never reached it). */
 static int reconcile_job(void *ud, const struct store_job *j)
 {
 	struct reconcile *r = ud;
@@ -272,18 +281,64 @@ static int reconcile_job(void *ud, const struct store_job *j)
 	if (strcmp(j->buildlet, h->name))
 		return 0;
 	if (ref_listed(h->running, h->n_running, j->id, j->attempt) ||
-	    ref_listed(h->held, h->n_held, j->id, j->attempt)) {
-		r->s->running++;
-		if (j->cancel_requested)
-			send_cancel(r->s, j->id, j->attempt);
-		return 0;
-	}
-	if (r->n_lost == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 8;
-		r->lost = xrealloc(r->lost, r->cap * sizeof *r->lost);
-	}
-	store_job_copy(&r->lost[r->n_lost++], j);
+	    ref_listed(h->held, h->n_held, j->id, j->attempt))
+		job_push(&r->kept, &r->n_kept, &r->cap_kept, j);
+	else
+		job_push(&r->lost, &r->n_lost, &r->cap_lost, j);
 	return 0;
+}
+
+static int kept_has(const struct reconcile *r, int64_t job, int attempt)
+{
+	for (size_t i = 0; i < r->n_kept; i++)
+		if (r->kept[i].id == job && r->kept[i].attempt == attempt)
+			return 1;
+	return 0;
+}
+
+/* Welcome, with where each kept attempt's log should go on from. */
+static void send_welcome(struct coord *c, struct session *s,
+			 const struct reconcile *r)
+{
+	struct proto_msg w = {.type = PROTO_WELCOME};
+
+	w.u.welcome.session = s->id;
+	w.u.welcome.heartbeat_ms = c->cfg.heartbeat_ms;
+	w.u.welcome.max_message = (int64_t)proto_default_limits.max_message;
+	w.u.welcome.resume = xcalloc(r->n_kept + 1, sizeof *w.u.welcome.resume);
+	for (size_t i = 0; i < r->n_kept; i++) {
+		struct proto_resume *res = &w.u.welcome.resume[w.u.welcome.n_resume];
+
+		res->job = r->kept[i].id;
+		res->attempt = r->kept[i].attempt;
+		if (!store_log_next_seq(c->store, res->job, res->attempt, &res->seq))
+			w.u.welcome.n_resume++;
+	}
+	session_send(s, &w);
+	free(w.u.welcome.resume);
+}
+
+/* Slots, states and cancels of the attempts the buildlet still knows. */
+static void resume_kept(struct coord *c, struct session *s,
+			const struct reconcile *r)
+{
+	for (size_t i = 0; i < r->n_kept; i++) {
+		const struct store_job *j = &r->kept[i];
+
+		s->running++;
+		if (j->state == JOB_DISPATCHED &&
+		    ref_listed(s->hello.running, s->hello.n_running, j->id,
+			       j->attempt) &&
+		    !orch_job_transition(c, j->id, j->state, JOB_RUNNING))
+			store_job_started(c->store, j->id, j->attempt, clock_wall_ms());
+		if (j->cancel_requested)
+			send_cancel(s, j->id, j->attempt);
+	}
+	/* Attempts it runs that were given to someone else meanwhile. */
+	for (size_t i = 0; i < s->hello.n_running; i++)
+		if (!kept_has(r, s->hello.running[i].job, s->hello.running[i].attempt))
+			send_cancel(s, s->hello.running[i].job,
+				    s->hello.running[i].attempt);
 }
 
 void orch_job_lost(struct coord *c, const struct store_job *j, const char *why)
@@ -337,11 +392,10 @@ int orch_cancel_build(struct coord *c, int64_t build)
 	return changed;
 }
 
-void orch_on_hello(struct coord *c, struct session *s)
+/* Remember the buildlet, as it describes itself. */
+static void record_buildlet(struct coord *c, const struct session *s)
 {
 	struct store_buildlet row;
-	struct reconcile rec = {s, NULL, 0, 0};
-	char why[128];
 	json_t *plat = json_array(), *labels = json_array();
 	int64_t now = clock_wall_ms();
 
@@ -358,16 +412,27 @@ void orch_on_hello(struct coord *c, struct session *s)
 	free(row.labels);
 	json_decref(plat);
 	json_decref(labels);
+}
+
+void orch_on_hello(struct coord *c, struct session *s)
+{
+	struct reconcile rec = {s, NULL, 0, 0, NULL, 0, 0};
+	char why[128];
+
+	record_buildlet(c, s);
 	metrics_buildlet_hello(c->metrics, lease_buildlet_back(c, s->hello.name));
+	s->running = 0;
+	store_job_scan_active(c->store, reconcile_job, &rec);
+	send_welcome(c, s, &rec);
+	resume_kept(c, s, &rec);
 	s->drained = store_buildlet_drained(c->store, s->hello.name);
 	if (s->drained)
 		session_send(s, &(struct proto_msg){.type = PROTO_DRAIN});
-	s->running = 0;
-	store_job_scan_active(c->store, reconcile_job, &rec);
 	for (size_t i = 0; i < rec.n_lost; i++) {
 		snprintf(why, sizeof why, "%s reconnected without it", s->hello.name);
 		orch_job_lost(c, &rec.lost[i], why);
 	}
+	store_job_array_free(&rec.kept, rec.n_kept);
 	store_job_array_free(&rec.lost, rec.n_lost);
 	c->sched_pending = 1;
 	c->dash_dirty = 1;

@@ -182,7 +182,6 @@ static const char *check_hello(struct session *s, const struct proto_hello *h,
 
 static void on_hello(struct session *s, struct proto_msg *m)
 {
-	struct proto_msg w = {.type = PROTO_WELCOME};
 	struct session *old;
 	char why[160];
 
@@ -209,10 +208,6 @@ static void on_hello(struct session *s, struct proto_msg *m)
 	}
 	s->hello_done = 1;
 	list_add_tail(&s->c->sessions, &s->link);
-	w.u.welcome.session = s->id;
-	w.u.welcome.heartbeat_ms = s->c->cfg.heartbeat_ms;
-	w.u.welcome.max_message = (int64_t)proto_default_limits.max_message;
-	session_send(s, &w);
 	log_info("buildlet %s connected from %s (%s, capacity %d)",
 		 s->hello.name, s->peer, s->hello.host_type, (int)s->hello.capacity);
 	orch_on_hello(s->c, s);

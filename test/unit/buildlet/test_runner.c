@@ -2,8 +2,9 @@
  * test_runner.c - the job runner against real processes: exit codes and
  * exec errors, both output streams byte for byte and in sequence, output
  * streamed while the job runs, the job's environment (and what must not
- * leak into it), the work directory, timeouts, SIGTERM -> SIGKILL,
- * cancellation, and background processes that hold the pipes open.
+ * leak into it), the work directory, timeouts, the no-output timeout,
+ * SIGTERM -> SIGKILL, cancellation, and background processes that hold
+ * the pipes open.
  * Every wait is bounded.
  */
 #include <errno.h>
@@ -647,6 +648,90 @@ static void test_timeouts(void **state)
 	}
 }
 
+struct idle_case {
+	const char *script;   /* the job */
+	int timeout_s;        /* run->timeout_s */
+	int idle_s;           /* run->idle_timeout_s */
+	int grace_ms;         /* opt->kill_grace_ms */
+	int exit_code;        /* expected */
+	int sig;              /* expected terminating signal */
+	const char *error;    /* expected error */
+	const char *out;      /* expected stdout */
+	const char *err;      /* expected stderr */
+	int min_ms;           /* the attempt took at least this long */
+	int max_ms;           /* ... and less than this */
+};
+
+/* The no-output limit: silence stops the job like a timeout, output on
+ * either stream restarts the clock, and the log up to then is kept. */
+static void test_idle_timeout(void **state)
+{
+	static const char steady[] =
+		"i=0; while [ $i -lt 7 ]; do echo $i; sleep 0.3; i=$((i+1)); done";
+	static const char steady_err[] =
+		"i=0; while [ $i -lt 7 ]; do echo $i >&2; sleep 0.3; "
+		"i=$((i+1)); done";
+	static const struct idle_case cases[] = {
+		{ "exec sleep 30", 0, 1, 200, -1, SIGTERM, "no output for 1s",
+		  "", "", 900, 3000 },
+		{ "echo a; echo b >&2; exec sleep 30", 0, 1, 200, -1, SIGTERM,
+		  "no output for 1s", "a\n", "b\n", 900, 3000 },
+		{ "exec sleep 30", 0, 2, 200, -1, SIGTERM, "no output for 2s",
+		  "", "", 1900, 4000 },
+		/* output restarts the clock: silence from 0.6 s, fires ~1.6 s */
+		{ "echo a; sleep 0.6; echo b; exec sleep 30", 0, 1, 200, -1,
+		  SIGTERM, "no output for 1s", "a\nb\n", "", 1500, 3500 },
+		{ steady, 0, 1, 200, 0, 0, "", "0\n1\n2\n3\n4\n5\n6\n", "",
+		  1900, 4500 },
+		{ steady_err, 0, 1, 200, 0, 0, "", "",
+		  "0\n1\n2\n3\n4\n5\n6\n", 1900, 4500 },
+		/* the earlier limit wins */
+		{ "exec sleep 30", 1, 5, 200, -1, SIGTERM, "timed out after 1s",
+		  "", "", 900, 3000 },
+		{ "exec sleep 30", 5, 1, 200, -1, SIGTERM, "no output for 1s",
+		  "", "", 900, 3000 },
+		/* a job that ignores SIGTERM is killed after the grace */
+		{ "trap '' TERM; echo ready; sleep 30", 0, 1, 300, -1, SIGKILL,
+		  "no output for 1s", "ready\n", "", 1200, 3500 },
+		/* silence with closed pipes is still silence */
+		{ "exec >/dev/null 2>&1; sleep 30", 0, 1, 200, -1, SIGTERM,
+		  "no output for 1s", "", "", 900, 3000 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct idle_case *c = &cases[i];
+		struct proto_run run;
+		struct runner_options opt;
+		struct events e;
+		char *out, *err;
+		int64_t took;
+
+		run_init(&run, 13, (int32_t)i + 1);
+		opt_init(&opt);
+		run.script = (char *)c->script;
+		run.timeout_s = c->timeout_s;
+		run.idle_timeout_s = c->idle_s;
+		opt.kill_grace_ms = c->grace_ms;
+		events_init(&e, 13, (int32_t)i + 1);
+		run_to_done(&run, &opt, &e);
+		took = e.t_done - e.t_start;
+		out = str_of(&e.out[0]);
+		err = str_of(&e.out[1]);
+		print_message("case %zu: '%s' after %lld ms\n", i, e.error,
+			      (long long)took);
+		assert_string_equal(e.error, c->error);
+		assert_int_equal(e.d.exit_code, c->exit_code);
+		assert_int_equal(e.d.signal, c->sig);
+		assert_string_equal(out, c->out);
+		assert_string_equal(err, c->err);
+		assert_true(took >= c->min_ms && took < c->max_ms);
+		free(out);
+		free(err);
+		events_fini(&e);
+	}
+}
+
 static void test_cancel(void **state)
 {
 	struct proto_run run;
@@ -807,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_workdir),
 		cmocka_unit_test(test_workdir_error),
 		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_free_running),
 		cmocka_unit_test(test_process_group),

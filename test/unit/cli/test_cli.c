@@ -60,6 +60,18 @@ static const struct submit_case submit_cases[] = {
 	 "\"env\":{\"CC\":\"cc\",\"EMPTY\":\"\",\"X\":\"a=b\"},"
 	 "\"labels\":[\"large\"],\"priority\":-3,\"timeout\":\"10m\","
 	 "\"script\":\"make && make test\"}", NULL, {1, 1, 0}},
+	{"idle timeout",
+	 {"submit", "--platform", "linux/amd64", "--idle-timeout", "5m",
+	  "--timeout=1h", "--", "make"},
+	 "{\"platforms\":[\"linux/amd64\"],\"env\":{},\"labels\":[],"
+	 "\"priority\":0,\"idle_timeout\":\"5m\",\"timeout\":\"1h\","
+	 "\"command\":[\"make\"]}", NULL, {0, 0, 0}},
+	{"idle timeout, bare seconds",
+	 {"submit", "--platform", "linux/amd64", "--idle-timeout=90",
+	  "--script", "make"},
+	 "{\"platforms\":[\"linux/amd64\"],\"env\":{},\"labels\":[],"
+	 "\"priority\":0,\"idle_timeout\":\"90\",\"script\":\"make\"}",
+	 NULL, {0, 0, 0}},
 	{"later --env wins",
 	 {"submit", "--platform", "linux/amd64", "--env", "A=1", "--env", "A=2",
 	  "--script", "true"},
@@ -135,6 +147,18 @@ static const struct submit_case submit_cases[] = {
 	 {"submit", "--timeout", "soon"}, NULL,
 	 "bad --timeout 'soon': want a duration such as 90s, 10m or 1h30m",
 	 {0, 0, 0}},
+	{"bad idle timeout",
+	 {"submit", "--platform", "linux/amd64", "--idle-timeout", "soon",
+	  "--", "make"}, NULL,
+	 "bad --idle-timeout 'soon': want a duration such as 90s, 10m or "
+	 "1h30m", {0, 0, 0}},
+	{"zero idle timeout",
+	 {"submit", "--idle-timeout", "0s"}, NULL,
+	 "bad --idle-timeout '0s': want a duration such as 90s, 10m or "
+	 "1h30m", {0, 0, 0}},
+	{"idle timeout without value",
+	 {"submit", "--platform", "linux/amd64", "--idle-timeout"}, NULL,
+	 "option '--idle-timeout' needs a value", {0, 0, 0}},
 	{"bad label",
 	 {"submit", "--label", "a b"}, NULL,
 	 "bad --label 'a b' (letters, digits, '.', '_' and '-')", {0, 0, 0}},
