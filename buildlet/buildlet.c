@@ -334,6 +334,11 @@ static void schedule_retry(struct buildlet *b)
 	random_bytes(&r, sizeof r);
 	/* Full jitter spreads a thousand buildlets coming back at once. */
 	delay = BACKOFF_MIN_MS / 2 + (int64_t)(r % (unsigned)(cap - BACKOFF_MIN_MS / 2 + 1));
+	if (b->retry_after_ms) {
+		/* The coordinator's word, spread over one more second. */
+		delay = b->retry_after_ms + (int64_t)(r % 1000);
+		b->retry_after_ms = 0;
+	}
 	b->attempts++;
 	log_info("reconnecting in %.1f s", (double)delay / 1000);
 	lws_sul_schedule(b->ctx, 0, &b->retry_sul, connect_now,
@@ -363,6 +368,35 @@ static void connect_now(lws_sorted_usec_list_t *sul)
 		b->wsi = NULL;
 		schedule_retry(b);
 	}
+}
+
+/*
+ * The upgrade failed. A 503 with Retry-After is the coordinator asking us
+ * to come back later (it caps handshakes per second); honour it, plus
+ * jitter, instead of our own backoff.
+ */
+static void on_connect_error(struct buildlet *b, struct lws *wsi, void *in)
+{
+	unsigned status = wsi ? lws_http_client_http_response(wsi) : 0;
+	char retry[16] = "";
+
+	if (status == HTTP_STATUS_SERVICE_UNAVAILABLE &&
+	    lws_hdr_copy(wsi, retry, sizeof retry, WSI_TOKEN_HTTP_RETRY_AFTER) > 0 &&
+	    atoi(retry) > 0) {
+		log_info("coordinator is busy; it asks to come back in %s s", retry);
+		b->retry_after_ms = (int64_t)atoi(retry) * 1000;
+	} else if (status) {
+		log_warn("coordinator refused the connection: HTTP %u%s", status,
+			 status == 401 || status == 403
+				 ? " (is the key right for this host type? see "
+				   "`rfarm keygen`)"
+				 : "");
+	} else {
+		log_warn("cannot connect to %s:%d: %s", b->ws_host, b->ws_port,
+			 in ? (const char *)in : "connection failed");
+	}
+	b->wsi = NULL;
+	schedule_retry(b);
 }
 
 static int add_headers(struct buildlet *b, struct lws *wsi, void *in, size_t len)
@@ -452,10 +486,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		on_peer_close(in, len);
 		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		log_warn("cannot connect to %s:%d: %s", b->ws_host, b->ws_port,
-			 in ? (const char *)in : "connection failed");
-		b->wsi = NULL;
-		schedule_retry(b);
+		on_connect_error(b, wsi, in);
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (b->welcomed && !b->stop)

@@ -66,6 +66,7 @@ struct buildlet {
 	int welcomed;                /* welcome received on this connection */
 	int heartbeat_ms;            /* from welcome */
 	int attempts;                /* connection attempts since last welcome */
+	int64_t retry_after_ms;      /* the coordinator's Retry-After, once */
 	int draining;                /* told to take no more jobs */
 	volatile sig_atomic_t stop;  /* set by buildlet_stop */
 	lws_sorted_usec_list_t retry_sul; /* reconnect timer */

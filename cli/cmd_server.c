@@ -47,6 +47,7 @@ enum {
 	OPT_GRACE,
 	OPT_TIMEOUT,
 	OPT_MAX_ATTEMPTS,
+	OPT_MAX_HANDSHAKES,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -134,6 +135,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
+		{"max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -173,6 +175,12 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			if (cli_number_parse(optarg, 1, 100, "--max-attempts", &n, &eb))
 				return cli_usage_error(cmd, "%s", eb.msg);
 			sa->cfg.max_attempts = (int)n;
+			break;
+		case OPT_MAX_HANDSHAKES:
+			if (cli_number_parse(optarg, 0, 100000, "--max-handshakes",
+					     &n, &eb))
+				return cli_usage_error(cmd, "%s", eb.msg);
+			sa->cfg.max_handshakes_per_s = (int)n;
 			break;
 		default:
 			cli_getopt_error(argv, ":h", c, &eb);

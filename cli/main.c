@@ -26,6 +26,7 @@ static const char usage_up[] =
 static const char usage_coordinator[] =
 	"usage: rfarm coordinator [--listen HOST:PORT] [--data DIR] [--heartbeat D]\n"
 	"                         [--grace D] [--timeout D] [--max-attempts N]\n"
+	"                         [--max-handshakes N]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
@@ -41,7 +42,9 @@ static const char usage_coordinator[] =
 	"                      before they run elsewhere (default 2m)\n"
 	"  --timeout D         job time limit when a build sets none (default 1h)\n"
 	"  --max-attempts N    tries before a job whose buildlets keep\n"
-	"                      vanishing ends in error (default 3)\n";
+	"                      vanishing ends in error (default 3)\n"
+	"  --max-handshakes N  buildlet sessions admitted per second; the\n"
+	"                      rest are told when to retry (default 200, 0 = no cap)\n";
 
 static const char usage_buildlet[] =
 	"usage: rfarm buildlet --coordinator URL [--name N] [--host-type T]\n"

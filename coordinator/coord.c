@@ -35,6 +35,7 @@ void coord_config_defaults(struct coord_config *cfg)
 	cfg->default_timeout_s = 3600;
 	cfg->max_attempts = 3;
 	cfg->grace_ms = 120000;
+	cfg->max_handshakes_per_s = 200;
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)
@@ -106,6 +107,8 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	list_init(&c->absent);
 	c->metrics = metrics_new();
 	c->started_ms = clock_mono_ms();
+	c->hs_refill_ms = c->started_ms;
+	c->hs_tokens = cfg->max_handshakes_per_s;
 	if (auth_load_master(c->data_dir, c->master, eb) ||
 	    open_store(c, eb) || create_context(c, eb))
 		goto fail;

@@ -21,6 +21,9 @@ struct coord_config {
 	int max_attempts;         /* attempts per job before "error"; 3 */
 	int grace_ms;             /* how long a vanished buildlet keeps its
 				     jobs before they are requeued; 120000 */
+	int max_handshakes_per_s; /* buildlet sessions admitted per second;
+				     more get 503 + Retry-After; 0 = no cap;
+				     default 200 */
 	/* Called once the listening socket is bound, with the base URL
 	 * ("http://127.0.0.1:8080"). May be NULL. */
 	void (*on_listening_cb)(void *ud, const char *base_url);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "internal.h"
 #include "log.h"
 #include "xalloc.h"
@@ -397,14 +398,40 @@ static int on_body_done(struct http_conn *h)
 	return route(h);
 }
 
+/*
+ * Turn a handshake away with 503 and Retry-After, so a crowd of buildlets
+ * reconnecting at once spreads out instead of stampeding. Returns what the
+ * CONFIRM_UPGRADE callback returns.
+ */
+static int refuse_busy(struct coord *c, struct lws *wsi, int retry_s)
+{
+	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
+					  *end = hdr + sizeof hdr - 1;
+	char secs[16];
+
+	metrics_handshake_refused(c->metrics);
+	snprintf(secs, sizeof secs, "%d", retry_s);
+	if (lws_add_http_common_headers(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+					"text/plain", 0, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
+					 (unsigned char *)secs, (int)strlen(secs),
+					 &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	return 1;
+}
+
 /* Refuse a bad buildlet upgrade with a status and a reason it can log. */
 static int on_confirm_upgrade(struct coord *c, struct lws *wsi)
 {
 	char why[200], peer[64];
 	unsigned status = session_check_upgrade(c, wsi, why, sizeof why);
+	int retry_s;
 
-	if (!status)
-		return 0;
+	if (!status) {
+		retry_s = session_handshake_admit(c, clock_mono_ms());
+		return retry_s ? refuse_busy(c, wsi, retry_s) : 0;
+	}
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	log_warn("refused buildlet from %s: %s", peer, why);
 	if (lws_return_http_status(wsi, status, why))

@@ -45,6 +45,10 @@ struct coord {
 	struct metrics *metrics;    /* metrics.c counters */
 	int64_t started_ms;         /* monotonic start, for leases after restart */
 	int64_t lease_checked_ms;   /* monotonic time of the last lease check */
+	double hs_tokens;           /* handshakes that may be admitted now */
+	int64_t hs_refill_ms;       /* monotonic time hs_tokens was topped up */
+	int64_t hs_window_ms;       /* start of the current one-second window */
+	uint64_t hs_refused;        /* handshakes turned away in that window */
 	lws_sorted_usec_list_t tick; /* housekeeping timer */
 };
 
@@ -114,6 +118,9 @@ struct session *session_find(struct coord *c, const char *name);
  * it may proceed, else the HTTP status to refuse it with and why. */
 unsigned session_check_upgrade(struct coord *c, struct lws *wsi, char *why,
 			       size_t n);
+/* Admit one buildlet handshake under the per-second cap: 0 if admitted,
+ * else the seconds the buildlet should wait before trying again. */
+int session_handshake_admit(struct coord *c, int64_t now_ms);
 
 /* ---- orch.c: job life cycle ---- */
 /* The one door for job state changes: checks legality and logs it. */

@@ -130,6 +130,30 @@ unsigned session_check_upgrade(struct coord *c, struct lws *wsi, char *why,
 	return 0;
 }
 
+int session_handshake_admit(struct coord *c, int64_t now_ms)
+{
+	double rate = c->cfg.max_handshakes_per_s;
+
+	if (rate <= 0)
+		return 0;
+	/* Token bucket holding one second's worth of handshakes. */
+	c->hs_tokens += (double)(now_ms - c->hs_refill_ms) * rate / 1000.0;
+	if (c->hs_tokens > rate)
+		c->hs_tokens = rate;
+	c->hs_refill_ms = now_ms;
+	if (c->hs_tokens >= 1) {
+		c->hs_tokens -= 1;
+		return 0;
+	}
+	/* Spread the refused over the seconds the backlog needs: the n-th
+	 * turned away within a second waits about n / rate seconds. */
+	if (now_ms - c->hs_window_ms >= 1000) {
+		c->hs_window_ms = now_ms;
+		c->hs_refused = 0;
+	}
+	return 1 + (int)(c->hs_refused++ / (uint64_t)rate % 30);
+}
+
 /* Second guard: http.c already answered a bad upgrade with a status. */
 static int on_filter(struct coord *c, struct lws *wsi)
 {
