@@ -208,7 +208,7 @@ static struct out_frame *replay_next(struct buildlet *b)
 		struct out_frame *f;
 		struct buf data;
 		int64_t seq;
-		int stream, r;
+		int stream, r = 0;
 
 		buf_init(&data, 0, PROTO_LOG_CHUNK);
 		while (sp->replaying &&
@@ -345,6 +345,13 @@ static void schedule_retry(struct buildlet *b)
 			 (lws_usec_t)delay * LWS_US_PER_MS);
 }
 
+/* WebSocket ping after 10 s without traffic; give the link up after 30 s
+ * without a pong, e.g. when the coordinator's machine is frozen. */
+static const lws_retry_bo_t idle_policy = {
+	.secs_since_valid_ping = 10,
+	.secs_since_valid_hangup = 30,
+};
+
 static void connect_now(lws_sorted_usec_list_t *sul)
 {
 	struct buildlet *b = lws_container_of(sul, struct buildlet, retry_sul);
@@ -362,6 +369,7 @@ static void connect_now(lws_sorted_usec_list_t *sul)
 	i.protocol = PROTO_SUBPROTOCOL;
 	i.ssl_connection = b->ws_tls ? LCCSCF_USE_SSL : 0;
 	i.pwsi = &b->wsi;
+	i.retry_and_idle_policy = &idle_policy;
 	b->hello_sent = 0;
 	b->welcomed = 0;
 	if (!lws_client_connect_via_info(&i)) {

@@ -48,6 +48,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_MAX_ATTEMPTS,
 	OPT_MAX_HANDSHAKES,
+	OPT_TIMEOUT_MARGIN,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -136,6 +137,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 		{"max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES},
+		{"timeout-margin", required_argument, NULL, OPT_TIMEOUT_MARGIN},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -175,6 +177,11 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			if (cli_number_parse(optarg, 1, 100, "--max-attempts", &n, &eb))
 				return cli_usage_error(cmd, "%s", eb.msg);
 			sa->cfg.max_attempts = (int)n;
+			break;
+		case OPT_TIMEOUT_MARGIN:
+			if (duration_arg(cmd, "--timeout-margin", 1000, 86400000,
+					 &sa->cfg.timeout_margin_ms))
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_MAX_HANDSHAKES:
 			if (cli_number_parse(optarg, 0, 100000, "--max-handshakes",

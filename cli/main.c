@@ -26,7 +26,7 @@ static const char usage_up[] =
 static const char usage_coordinator[] =
 	"usage: rfarm coordinator [--listen HOST:PORT] [--data DIR] [--heartbeat D]\n"
 	"                         [--grace D] [--timeout D] [--max-attempts N]\n"
-	"                         [--max-handshakes N]\n"
+	"                         [--max-handshakes N] [--timeout-margin D]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
@@ -41,6 +41,8 @@ static const char usage_coordinator[] =
 	"  --grace D           how long a vanished buildlet keeps its jobs\n"
 	"                      before they run elsewhere (default 2m)\n"
 	"  --timeout D         job time limit when a build sets none (default 1h)\n"
+	"  --timeout-margin D  how long past a job's limit to wait for its\n"
+	"                      buildlet before ending the job here (default 1m)\n"
 	"  --max-attempts N    tries before a job whose buildlets keep\n"
 	"                      vanishing ends in error (default 3)\n"
 	"  --max-handshakes N  buildlet sessions admitted per second; the\n"

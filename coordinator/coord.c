@@ -36,6 +36,7 @@ void coord_config_defaults(struct coord_config *cfg)
 	cfg->max_attempts = 3;
 	cfg->grace_ms = 120000;
 	cfg->max_handshakes_per_s = 200;
+	cfg->timeout_margin_ms = 60000;
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)

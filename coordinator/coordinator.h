@@ -21,6 +21,9 @@ struct coord_config {
 	int max_attempts;         /* attempts per job before "error"; 3 */
 	int grace_ms;             /* how long a vanished buildlet keeps its
 				     jobs before they are requeued; 120000 */
+	int timeout_margin_ms;    /* how long past a job's time limit to wait
+				     for its buildlet before ending it here;
+				     default 60000 */
 	int max_handshakes_per_s; /* buildlet sessions admitted per second;
 				     more get 503 + Retry-After; 0 = no cap;
 				     default 200 */

@@ -92,9 +92,22 @@ static void close_silent_sessions(struct coord *c, int64_t now_ms)
 struct expired {
 	struct coord *c;        /* owner */
 	int64_t now_ms;         /* monotonic now */
+	int64_t wall_ms;        /* wall-clock now, for deadlines */
 	struct store_job *jobs; /* jobs whose lease ran out */
 	size_t n, cap;
+	struct store_job *late; /* jobs past their deadline */
+	size_t n_late, cap_late;
 };
+
+static void push(struct store_job **v, size_t *n, size_t *cap,
+		 const struct store_job *j)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*v = xrealloc(*v, *cap * sizeof **v);
+	}
+	store_job_copy(&(*v)[(*n)++], j);
+}
 
 static int collect_expired(void *ud, const struct store_job *j)
 {
@@ -102,23 +115,49 @@ static int collect_expired(void *ud, const struct store_job *j)
 	struct absent *a;
 	int64_t since;
 
+	if (j->deadline_ms && e->wall_ms > j->deadline_ms) {
+		push(&e->late, &e->n_late, &e->cap_late, j);
+		return 0;
+	}
 	if (session_find(e->c, j->buildlet))
 		return 0;
 	a = absent_find(e->c, j->buildlet);
 	since = a ? a->since_ms : e->c->started_ms;
 	if (e->now_ms - since < e->c->cfg.grace_ms)
 		return 0;
-	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 8;
-		e->jobs = xrealloc(e->jobs, e->cap * sizeof *e->jobs);
-	}
-	store_job_copy(&e->jobs[e->n++], j);
+	push(&e->jobs, &e->n, &e->cap, j);
 	return 0;
+}
+
+/* The buildlet should have ended it long ago: end it here, and tell the
+ * buildlet (if it is there) to stop; its late result will be dropped. */
+static void end_late_job(struct coord *c, const struct store_job *j,
+			 int64_t wall_ms)
+{
+	struct session *s = session_find(c, j->buildlet);
+	char why[160];
+
+	snprintf(why, sizeof why, "timed out: the buildlet did not end it "
+		 "within %d s after its time limit, so the coordinator did",
+		 c->cfg.timeout_margin_ms / 1000);
+	if (orch_job_transition(c, j->id, j->state, JOB_ERROR))
+		return;
+	store_job_finish(c->store, j->id, j->attempt, JOB_ERROR, -1, 0, 0, why,
+			 wall_ms);
+	if (s) {
+		struct proto_msg m = {.type = PROTO_CANCEL};
+
+		m.u.ref.job = j->id;
+		m.u.ref.attempt = j->attempt;
+		session_send(s, &m);
+		if (s->running > 0)
+			s->running--;
+	}
 }
 
 void lease_check(struct coord *c, int64_t now_ms)
 {
-	struct expired e = {c, now_ms, NULL, 0, 0};
+	struct expired e = {c, now_ms, clock_wall_ms(), NULL, 0, 0, NULL, 0, 0};
 	char why[160];
 
 	if (now_ms - c->lease_checked_ms < LEASE_CHECK_MS)
@@ -131,5 +170,8 @@ void lease_check(struct coord *c, int64_t now_ms)
 			 e.jobs[i].buildlet, c->cfg.grace_ms / 1000);
 		orch_job_lost(c, &e.jobs[i], why);
 	}
+	for (size_t i = 0; i < e.n_late; i++)
+		end_late_job(c, &e.late[i], e.wall_ms);
 	store_job_array_free(&e.jobs, e.n);
+	store_job_array_free(&e.late, e.n_late);
 }

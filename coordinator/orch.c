@@ -127,6 +127,11 @@ static void dispatch(struct coord *c, struct session *s, const struct store_job 
 		proto_msg_free(&m);
 		return;
 	}
+	/* The buildlet enforces the timeout; this is the backstop for a
+	 * buildlet that cannot. */
+	store_job_set_deadline(c->store, j->id,
+			       clock_wall_ms() + (int64_t)m.u.run.timeout_s * 1000 +
+				       c->cfg.timeout_margin_ms);
 	session_send(s, &m);
 	s->running++;
 	metrics_job_dispatched(c->metrics, clock_wall_ms() - j->created_ms);

@@ -61,6 +61,7 @@
 	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
 	X(ST_JOB_REASON, "UPDATE jobs SET reason=? WHERE id=?")              \
 	X(ST_JOB_CANCEL, "UPDATE jobs SET cancel_requested=1 WHERE id=?")    \
+	X(ST_JOB_DEADLINE, "UPDATE jobs SET deadline_ms=? WHERE id=?")       \
 	X(ST_ATTEMPT_LIST, "SELECT job_id, n, buildlet, dispatched_ms,"     \
 	  " coalesce(started_ms,0), coalesce(finished_ms,0),"                \
 	  " coalesce(exit_code,-1), coalesce(signal,0),"                     \
@@ -88,7 +89,7 @@
 	" attempt, buildlet, coalesce(started_ms,0),"                   \
 	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
 	" coalesce(signal,0), coalesce(duration_ms,0), error, reason,"   \
-	" cancel_requested, lost"
+	" cancel_requested, lost, deadline_ms"
 
 enum stmt_id {
 #define STMT_ENUM(id, sql) id,
@@ -132,7 +133,8 @@ static const char *const migrations[] = {
 	" reason TEXT NOT NULL DEFAULT '',"
 	" cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0,"
 	" cancel_requested INTEGER NOT NULL DEFAULT 0,"
-	" lost INTEGER NOT NULL DEFAULT 0);"
+	" lost INTEGER NOT NULL DEFAULT 0,"
+	" deadline_ms INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX jobs_by_build ON jobs(build_id);"
 	"CREATE INDEX jobs_queue ON jobs(priority DESC, created_ms, id)"
 	" WHERE state='queued';"
@@ -460,6 +462,7 @@ static void job_from_row(sqlite3_stmt *st, struct store_job *j)
 	j->reason = col_text(st, 15);
 	j->cancel_requested = sqlite3_column_int(st, 16);
 	j->lost = sqlite3_column_int(st, 17);
+	j->deadline_ms = sqlite3_column_int64(st, 18);
 }
 
 void store_job_clear(struct store_job *j)
@@ -687,6 +690,19 @@ rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason)
 	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	return step_done(s, st, "set reason");
+}
+
+rc_t store_job_set_deadline(struct store *s, int64_t id, int64_t deadline_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_DEADLINE);
+	sqlite3_bind_int64(st, 1, deadline_ms);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, "set deadline");
 }
 
 rc_t store_job_request_cancel(struct store *s, int64_t id)

@@ -49,6 +49,9 @@ struct store_job {
 	int cancel_requested; /* a user asked to cancel it */
 	int lost;            /* attempts lost with their buildlet since the
 				last retry; max_attempts applies to these */
+	int64_t deadline_ms; /* wall time by which the current attempt must
+				have ended (its timeout plus a margin), 0 if
+				none: the coordinator's backstop */
 };
 
 struct store_attempt {
@@ -127,6 +130,7 @@ rc_t store_job_requeue(struct store *s, int64_t id, const char *reason);
 /* Back to the queue on a user's retry: result fields and lost cleared. */
 rc_t store_job_retry(struct store *s, int64_t id, const char *reason);
 rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason);
+rc_t store_job_set_deadline(struct store *s, int64_t id, int64_t deadline_ms);
 /* Remember that a user asked to cancel: the result becomes "cancelled". */
 rc_t store_job_request_cancel(struct store *s, int64_t id);
 
