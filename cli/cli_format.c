@@ -301,7 +301,9 @@ static void buildlet_row(struct table *t, const json_t *bl)
 	table_row(t, (const char *const[]){
 		jstr_or_dash(bl, "name"), jstr_or_dash(bl, "host_type"),
 		buf_cstr(&plats), busy,
-		json_is_true(json_object_get(bl, "connected")) ? "yes" : "no",
+		json_is_true(json_object_get(bl, "connected"))
+			? (json_is_true(json_object_get(bl, "drained")) ? "drained" : "yes")
+			: "no",
 		jstr_or_dash(bl, "version"), jstr_or_dash(bl, "last_seen"),
 		buf_cstr(&labels)});
 	buf_free(&plats);

@@ -382,12 +382,13 @@ static int list_buildlets(struct http_conn *h)
 		struct session *s = session_find(h->c, b[i].name);
 
 		json_array_append_new(
-			arr, json_pack("{s:s,s:s,s:o,s:o,s:i,s:i,s:b,s:s,s:o,s:o}",
+			arr, json_pack("{s:s,s:s,s:o,s:o,s:i,s:i,s:b,s:b,s:s,s:o,s:o}",
 				       "name", b[i].name, "host_type", b[i].host_type,
 				       "platforms", json_loads(b[i].platforms, 0, NULL),
 				       "labels", json_loads(b[i].labels, 0, NULL),
 				       "capacity", b[i].capacity, "running",
 				       s ? s->running : 0, "connected", s != NULL,
+				       "drained", b[i].drained,
 				       "version", b[i].version, "first_seen",
 				       time_json(b[i].first_seen_ms), "last_seen",
 				       time_json(b[i].last_seen_ms)));
