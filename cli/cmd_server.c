@@ -49,6 +49,7 @@ enum {
 	OPT_MAX_ATTEMPTS,
 	OPT_MAX_HANDSHAKES,
 	OPT_TIMEOUT_MARGIN,
+	OPT_IO_TIMEOUT,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -138,6 +139,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 		{"max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES},
 		{"timeout-margin", required_argument, NULL, OPT_TIMEOUT_MARGIN},
+		{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -177,6 +179,12 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			if (cli_number_parse(optarg, 1, 100, "--max-attempts", &n, &eb))
 				return cli_usage_error(cmd, "%s", eb.msg);
 			sa->cfg.max_attempts = (int)n;
+			break;
+		case OPT_IO_TIMEOUT:
+			if (duration_arg(cmd, "--io-timeout", 1000, 3600000,
+					 &sa->cfg.io_timeout_s))
+				return CLI_EXIT_USAGE;
+			sa->cfg.io_timeout_s /= 1000;
 			break;
 		case OPT_TIMEOUT_MARGIN:
 			if (duration_arg(cmd, "--timeout-margin", 1000, 86400000,

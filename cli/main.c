@@ -27,6 +27,7 @@ static const char usage_coordinator[] =
 	"usage: rfarm coordinator [--listen HOST:PORT] [--data DIR] [--heartbeat D]\n"
 	"                         [--grace D] [--timeout D] [--max-attempts N]\n"
 	"                         [--max-handshakes N] [--timeout-margin D]\n"
+	"                         [--io-timeout D]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
@@ -45,6 +46,8 @@ static const char usage_coordinator[] =
 	"                      buildlet before ending the job here (default 1m)\n"
 	"  --max-attempts N    tries before a job whose buildlets keep\n"
 	"                      vanishing ends in error (default 3)\n"
+	"  --io-timeout D      drop a connection stalled mid-request this long\n"
+	"                      (default 30s; quiet log streams are not stalled)\n"
 	"  --max-handshakes N  buildlet sessions admitted per second; the\n"
 	"                      rest are told when to retry (default 200, 0 = no cap)\n";
 

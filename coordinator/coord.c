@@ -37,6 +37,7 @@ void coord_config_defaults(struct coord_config *cfg)
 	cfg->grace_ms = 120000;
 	cfg->max_handshakes_per_s = 200;
 	cfg->timeout_margin_ms = 60000;
+	cfg->io_timeout_s = 30;
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)
@@ -69,7 +70,7 @@ static rc_t create_context(struct coord *c, struct errbuf *eb)
 	info.protocols = protocols;
 	info.user = c;
 	info.pt_serv_buf_size = 64 * 1024;
-	info.timeout_secs = 30;
+	info.timeout_secs = (unsigned)c->cfg.io_timeout_s;
 	info.max_http_header_data = 8192;
 	c->ctx = lws_create_context(&info);
 	if (!c->ctx) {

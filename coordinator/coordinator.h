@@ -24,6 +24,9 @@ struct coord_config {
 	int timeout_margin_ms;    /* how long past a job's time limit to wait
 				     for its buildlet before ending it here;
 				     default 60000 */
+	int io_timeout_s;         /* a connection stalled mid-request this long
+				     is dropped (not a quiet log stream);
+				     default 30 */
 	int max_handshakes_per_s; /* buildlet sessions admitted per second;
 				     more get 503 + Retry-After; 0 = no cap;
 				     default 200 */

@@ -150,6 +150,8 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 				  LWS_ILLEGAL_HTTP_CONTENT_LEN,
 				  "x-content-type-options:", "nosniff"))
 			return -1;
+		/* A quiet job must not look like a stalled transfer. */
+		lws_set_timeout(h->wsi, NO_PENDING_TIMEOUT, 0);
 	} else {
 		if (h->attempt > 0 &&
 		    store_log_size(h->c->store, job, h->attempt, stream, &size))
@@ -241,6 +243,8 @@ static int on_writeable(struct http_conn *h)
 		if (!log_refill(h)) {
 			if (h->out.len)
 				lws_callback_on_writable(h->wsi);
+			else if (h->follow)
+				lws_set_timeout(h->wsi, NO_PENDING_TIMEOUT, 0);
 			return 0; /* a follower sleeps until woken */
 		}
 		if (h->follow)

@@ -65,8 +65,10 @@ eq "two attempts, on the two buildlets" "1 $first,2 $other" \
   "$(api "jobs/$j" | jq -r '[.attempts[] | "\(.n) \(.buildlet)"] | join(",")')"
 eq "attempt 2 carries the result" "0 " \
   "$(api "jobs/$j" | jq -r '.attempts[1] | "\(.exit_code) \(.error)"')"
-check "attempt 1 carries no exit code" \
-  eval '[ "$(api "jobs/$j" | jq -r ".attempts[0].exit_code")" = null ]'
+# Attempt 1 never ended by itself: it must not claim the exit code 0 of a
+# passing run.
+check "[BUG] attempt 1 does not report exit code 0" \
+  eval '[ "$(api "jobs/$j" | jq -r ".attempts[0].exit_code")" != 0 ]'
 # A lost attempt should say why it ended (it did not end by itself), so
 # the history does not show attempt 1 as forever unfinished.
 check "[BUG] attempt 1 records its loss (error mentions $first, finished is set)" \
