@@ -66,3 +66,17 @@ char *xasprintf(const char *fmt, ...)
 		oom(0);
 	return p;
 }
+
+void *xarray_push(void *arrayp, size_t *n, size_t *cap, size_t size)
+{
+	char **array = arrayp;
+	char *slot;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*array = xrealloc(*array, *cap * size);
+	}
+	slot = *array + (*n)++ * size;
+	memset(slot, 0, size);
+	return slot;
+}

@@ -17,4 +17,11 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Append one zeroed element of `size` bytes to the growable array whose
+ * pointer is at arrayp (a T ** passed as void *), with *n elements in use
+ * and room for *cap; returns the new element.
+ */
+void *xarray_push(void *arrayp, size_t *n, size_t *cap, size_t size);
+
 #endif

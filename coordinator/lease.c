@@ -99,16 +99,6 @@ struct expired {
 	size_t n_late, cap_late;
 };
 
-static void push(struct store_job **v, size_t *n, size_t *cap,
-		 const struct store_job *j)
-{
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		*v = xrealloc(*v, *cap * sizeof **v);
-	}
-	store_job_copy(&(*v)[(*n)++], j);
-}
-
 static int collect_expired(void *ud, const struct store_job *j)
 {
 	struct expired *e = ud;
@@ -116,7 +106,7 @@ static int collect_expired(void *ud, const struct store_job *j)
 	int64_t since;
 
 	if (j->deadline_ms && e->wall_ms > j->deadline_ms) {
-		push(&e->late, &e->n_late, &e->cap_late, j);
+		store_job_push(&e->late, &e->n_late, &e->cap_late, j);
 		return 0;
 	}
 	if (session_find(e->c, j->buildlet))
@@ -125,7 +115,7 @@ static int collect_expired(void *ud, const struct store_job *j)
 	since = a ? a->since_ms : e->c->started_ms;
 	if (e->now_ms - since < e->c->cfg.grace_ms)
 		return 0;
-	push(&e->jobs, &e->n, &e->cap, j);
+	store_job_push(&e->jobs, &e->n, &e->cap, j);
 	return 0;
 }
 

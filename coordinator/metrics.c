@@ -204,13 +204,10 @@ static void render_buildlets(struct coord *c, struct buf *out)
 
 			while (k < n && strcmp(pc[k].platform, s->hello.platforms.v[i]))
 				k++;
-			if (k == n) {
-				if (n == cap) {
-					cap = cap ? cap * 2 : 8;
-					pc = xrealloc(pc, cap * sizeof *pc);
-				}
-				pc[n++] = (struct platform_count){s->hello.platforms.v[i], 0};
-			}
+			if (k == n)
+				((struct platform_count *)xarray_push(
+					 &pc, &n, &cap, sizeof *pc))->platform =
+					s->hello.platforms.v[i];
 			pc[k].n++;
 		}
 	}

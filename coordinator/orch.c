@@ -149,11 +149,7 @@ static int collect_job(void *ud, const struct store_job *j)
 {
 	struct queue_copy *q = ud;
 
-	if (q->n == q->cap) {
-		q->cap = q->cap ? q->cap * 2 : 64;
-		q->jobs = xrealloc(q->jobs, q->cap * sizeof *q->jobs);
-	}
-	store_job_copy(&q->jobs[q->n++], j);
+	store_job_push(&q->jobs, &q->n, &q->cap, j);
 	return 0;
 }
 
@@ -266,16 +262,6 @@ struct reconcile {
 	size_t n_lost, cap_lost;
 };
 
-static void job_push(struct store_job **v, size_t *n, size_t *cap,
-		     const struct store_job *j)
-{
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		*v = xrealloc(*v, *cap * sizeof **v);
-	}
-	store_job_copy(&(*v)[(*n)++], j);
-}
-
 /* Sort this buildlet's active jobs into those it still knows and those
  * it lost (it restarted, or the run never reached it). */
 static int reconcile_job(void *ud, const struct store_job *j)
@@ -287,9 +273,9 @@ static int reconcile_job(void *ud, const struct store_job *j)
 		return 0;
 	if (ref_listed(h->running, h->n_running, j->id, j->attempt) ||
 	    ref_listed(h->held, h->n_held, j->id, j->attempt))
-		job_push(&r->kept, &r->n_kept, &r->cap_kept, j);
+		store_job_push(&r->kept, &r->n_kept, &r->cap_kept, j);
 	else
-		job_push(&r->lost, &r->n_lost, &r->cap_lost, j);
+		store_job_push(&r->lost, &r->n_lost, &r->cap_lost, j);
 	return 0;
 }
 

@@ -399,13 +399,9 @@ rc_t store_build_list(struct store *s, const char *state, const char *platform,
 	if (platform)
 		sqlite3_bind_text(st, 3, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, limit);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			*ids = xrealloc(*ids, cap * sizeof **ids);
-		}
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		*(int64_t *)xarray_push(ids, n, &cap, sizeof **ids) =
+			sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE) {
 		free(*ids);
@@ -485,6 +481,12 @@ void store_job_copy(struct store_job *dst, const struct store_job *src)
 	dst->reason = xstrdup(src->reason);
 }
 
+void store_job_push(struct store_job **v, size_t *n, size_t *cap,
+		    const struct store_job *j)
+{
+	store_job_copy(xarray_push(v, n, cap, sizeof **v), j);
+}
+
 void store_job_array_free(struct store_job **jobs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -519,13 +521,8 @@ rc_t store_job_list_build(struct store *s, int64_t build_id,
 	*jobs = NULL;
 	*n = 0;
 	sqlite3_bind_int64(st, 1, build_id);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*jobs = xrealloc(*jobs, cap * sizeof **jobs);
-		}
-		job_from_row(st, &(*jobs)[(*n)++]);
-	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		job_from_row(st, xarray_push(jobs, n, &cap, sizeof **jobs));
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
 		store_job_array_free(jobs, *n);
@@ -728,13 +725,8 @@ rc_t store_attempt_list(struct store *s, int64_t job_id,
 	*n = 0;
 	sqlite3_bind_int64(st, 1, job_id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_attempt *a;
+		struct store_attempt *a = xarray_push(out, n, &cap, sizeof **out);
 
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		a = &(*out)[(*n)++];
 		a->job_id = sqlite3_column_int64(st, 0);
 		a->n = sqlite3_column_int(st, 1);
 		a->buildlet = col_text(st, 2);
@@ -1000,13 +992,8 @@ rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
 	*out = NULL;
 	*n = 0;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_buildlet *b;
+		struct store_buildlet *b = xarray_push(out, n, &cap, sizeof **out);
 
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		b = &(*out)[(*n)++];
 		b->name = col_text(st, 0);
 		b->host_type = col_text(st, 1);
 		b->platforms = col_text(st, 2);

@@ -108,6 +108,9 @@ rc_t store_job_list_build(struct store *s, int64_t build_id,
 void store_job_clear(struct store_job *j);
 /* Deep copy; release dst with store_job_clear. */
 void store_job_copy(struct store_job *dst, const struct store_job *src);
+/* Append a deep copy of j to a growable array (free: store_job_array_free). */
+void store_job_push(struct store_job **v, size_t *n, size_t *cap,
+		    const struct store_job *j);
 void store_job_array_free(struct store_job **jobs, size_t n);
 
 /* Queued jobs by priority, then age; stops when cb returns non-zero. */
