@@ -349,8 +349,11 @@ void orch_job_lost(struct coord *c, const struct store_job *j, const char *why)
 	} else {
 		snprintf(text, sizeof text, "attempt %d lost (%s); waiting to run again",
 			 j->attempt, why);
-		if (!orch_job_transition(c, j->id, j->state, JOB_QUEUED))
+		if (!orch_job_transition(c, j->id, j->state, JOB_QUEUED)) {
+			store_attempt_lost(c->store, j->id, j->attempt, why,
+					   clock_wall_ms());
 			store_job_requeue(c->store, j->id, text);
+		}
 	}
 }
 

@@ -650,6 +650,25 @@ rc_t store_job_finish(struct store *s, int64_t id, int attempt,
 	return step_done(s, st, "finish attempt");
 }
 
+rc_t store_attempt_lost(struct store *s, int64_t job, int attempt,
+			const char *why, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ATTEMPT_FINISH);
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int(st, 2, -1);
+	sqlite3_bind_int(st, 3, 0);
+	sqlite3_bind_int64(st, 4, 0);
+	sqlite3_bind_text(st, 5, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, job);
+	sqlite3_bind_int(st, 7, attempt);
+	return step_done(s, st, "close lost attempt");
+}
+
 rc_t store_job_requeue(struct store *s, int64_t id, const char *reason)
 {
 	sqlite3_stmt *st;

@@ -128,6 +128,9 @@ rc_t store_job_started(struct store *s, int64_t id, int attempt,
 rc_t store_job_finish(struct store *s, int64_t id, int attempt,
 		      enum job_state st, int exit_code, int sig,
 		      int64_t duration_ms, const char *error, int64_t now_ms);
+/* Close an attempt that was lost with its buildlet: finished now, why. */
+rc_t store_attempt_lost(struct store *s, int64_t job, int attempt,
+			const char *why, int64_t now_ms);
 /* Back to the queue after its attempt was lost (counts in lost). */
 rc_t store_job_requeue(struct store *s, int64_t id, const char *reason);
 /* Back to the queue on a user's retry: result fields and lost cleared. */

@@ -76,8 +76,14 @@ start_coord() {
 
 # keyfile HOST_TYPE: write the buildlet key for HOST_TYPE to a 0600 file.
 keyfile() {
-  local f="$T/key-$1"
-  (umask 077; "$RFARM" keygen "$1" --data "$DATA" 2>/dev/null | tail -1 >"$f")
+  local f
+  f="$T/key-$(printf %s "$DATA" | cksum | cut -d' ' -f1)-$1"
+  # Written once, by rename, so a buildlet starting meanwhile never reads
+  # a half-written file.
+  if [ ! -s "$f" ]; then
+    (umask 077; "$RFARM" keygen "$1" --data "$DATA" 2>/dev/null | tail -1 >"$f.tmp.$$")
+    mv "$f.tmp.$$" "$f"
+  fi
   echo "$f"
 }
 

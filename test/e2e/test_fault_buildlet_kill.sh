@@ -67,11 +67,11 @@ eq "attempt 2 carries the result" "0 " \
   "$(api "jobs/$j" | jq -r '.attempts[1] | "\(.exit_code) \(.error)"')"
 # Attempt 1 never ended by itself: it must not claim the exit code 0 of a
 # passing run.
-check "[BUG] attempt 1 does not report exit code 0" \
+check "attempt 1 does not report exit code 0" \
   eval '[ "$(api "jobs/$j" | jq -r ".attempts[0].exit_code")" != 0 ]'
 # A lost attempt should say why it ended (it did not end by itself), so
 # the history does not show attempt 1 as forever unfinished.
-check "[BUG] attempt 1 records its loss (error mentions $first, finished is set)" \
+check "attempt 1 records its loss (error mentions $first, finished is set)" \
   eval 'api "jobs/$j" | jq -e --arg b "$first" ".attempts[0] |
     (.error | contains(\$b)) and .finished != null" >/dev/null'
 

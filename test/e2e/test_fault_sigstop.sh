@@ -8,7 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 
 # A stopped buildlet would ignore cleanup's SIGTERM: thaw everything first.
-trap 'for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; done; cleanup' EXIT
+thaw_all() {
+  local p
+  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; done
+}
+trap 'thaw_all; cleanup' EXIT
 
 final_count() { # final_count JOB: times the coordinator finished JOB
   grep -cE "job $1: [a-z]+ -> (passed|failed|cancelled|error)\$" "$T/coordinator.log"
@@ -72,6 +76,8 @@ check "attempt 2 took the command's 8 s" \
   test "$(api "jobs/$j" | jq -r '.attempts[1].duration_ms')" -ge 8000
 eq "attempt 1's late result was not recorded (no duration)" "" \
   "$(db "select duration_ms from attempts where job_id=$j and n=1 and duration_ms > 0")"
+check "attempt 1 does not show the late exit code 0" \
+  test "$(api "jobs/$j" | jq -r '.attempts[0].exit_code')" != 0
 eq "the log is attempt 2's output" "start
 end" "$(api "jobs/$j/log")"
 eq "attempt 2 chunks: distinct seqs 0..n-1" 1 \

@@ -23,6 +23,8 @@ for j in "$jp" "$jf"; do
   eq "job $j: API state equals DB state" "$(job_field "$j" state)" \
     "$(db "select state from jobs where id=$j")"
   eq "job $j: one attempt" 1 "$(api "jobs/$j" | jq '.attempts | length')"
+  eq "job $j: the coordinator finished it once" 1 \
+    "$(grep -cE "job $j: [a-z]+ -> (passed|failed|cancelled|error)\$" "$T/coordinator.log")"
   eq "job $j: chunks are distinct seqs 0..n-1" 1 \
     "$(db "select count(*) = count(distinct seq) and count(*) = max(seq) + 1
            from log_chunks where job_id=$j and attempt=1")"
