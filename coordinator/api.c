@@ -240,18 +240,23 @@ static int purge(struct http_conn *h)
 	const char *before = json_string_value(json_object_get(body, "before"));
 	int64_t age = before ? clock_parse_duration_ms(before) : -1;
 	int64_t builds = 0, chunks = 0;
-	rc_t rc;
+	rc_t rc = RC_INVALID;
 
+	if (age >= 0) {
+		rc = store_purge(h->c->store, clock_wall_ms() - age, &builds, &chunks);
+		if (!rc)
+			rc = store_flush(h->c->store);
+		if (!rc)
+			log_info("purged %lld build(s) older than %s, %lld log chunk(s)",
+				 (long long)builds, before, (long long)chunks);
+	}
 	json_decref(body);
 	if (age < 0)
 		return http_respond_error(h, 400, "bad_before",
 					  "give {\"before\": AGE} with AGE such as "
 					  "\"30d\" or \"12h\"");
-	rc = store_purge(h->c->store, clock_wall_ms() - age, &builds, &chunks);
-	if (rc || store_flush(h->c->store))
+	if (rc)
 		return http_respond_error(h, 500, "store", "purge failed");
-	log_info("purged %lld build(s) older than %s, %lld log chunk(s)",
-		 (long long)builds, before, (long long)chunks);
 	h->c->dash_dirty = 1;
 	return http_respond_json(h, 200, json_pack("{s:I,s:I}", "builds",
 						  (json_int_t)builds, "log_chunks",

@@ -23,12 +23,23 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
+  # A sanitizer report in any process we ran fails the test, even one
+  # that only shows at exit (a leak).
+  local f
+  for f in "$T"/*.log; do
+    if [ -f "$f" ] && grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"; then
+      echo "FAIL: sanitizer report in $(basename "$f"):"
+      grep -E -A25 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" | head -60
+      FAILS=$((FAILS + 1))
+    fi
+  done
   if [ "$FAILS" -ne 0 ] || [ -n "${KEEP:-}" ]; then
     echo "--- logs kept in $T ---"
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -40 "$f"; }; done
   else
     rm -rf "$T"
   fi
+  [ "$FAILS" -eq 0 ] || exit 1
 }
 trap cleanup EXIT
 
