@@ -10,6 +10,7 @@
 
 static enum log_level min_level = LOG_INFO;
 static int level_from_env_done;
+static int json_lines; /* RFARM_LOG_FORMAT=json: one JSON object a line */
 static __thread const char *component = "rfarm";
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -28,13 +29,36 @@ void log_set_component(const char *name)
 static void level_from_env(void)
 {
 	const char *e = getenv("RFARM_LOG");
+	const char *fmt = getenv("RFARM_LOG_FORMAT");
 
 	level_from_env_done = 1;
+	json_lines = fmt && !strcmp(fmt, "json");
 	if (!e)
 		return;
 	for (int i = 0; i < 4; i++)
 		if (!strcmp(e, level_names[i]))
 			min_level = (enum log_level)i;
+}
+
+/* The message as a JSON string body: quotes, backslashes and control
+ * characters escaped. */
+static void json_escape(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *in && o + 7 < n; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20) {
+			o += (size_t)snprintf(out + o, n - o, "\\u%04x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	out[o] = '\0';
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
@@ -50,6 +74,15 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	if (json_lines) {
+		char esc[sizeof line * 2];
+
+		json_escape(line, esc, sizeof esc);
+		fprintf(stderr, "{\"time\":\"%s\",\"component\":\"%s\","
+			"\"level\":\"%s\",\"msg\":\"%s\"}\n",
+			ts, component, level_names[lvl], esc);
+		return;
+	}
 	fprintf(stderr, "%s %s %s: %s\n", ts, component, level_names[lvl], line);
 }
 

@@ -3,7 +3,9 @@
  *
  * "2026-11-22T10:00:00.123Z coordinator info: job 42: queued -> dispatched".
  * Thread-safe (one fprintf per line). The level can be raised with
- * log_set_level() or RFARM_LOG=debug|info|warn|error.
+ * log_set_level() or RFARM_LOG=debug|info|warn|error. RFARM_LOG_FORMAT=json
+ * writes each line as {"time","component","level","msg"} for log
+ * pipelines. Job state changes always read "job ID: FROM -> TO".
  */
 #ifndef RFARM_LOG_H
 #define RFARM_LOG_H
