@@ -437,6 +437,10 @@ int api_handle(struct http_conn *h)
 	}
 	if (!strcmp(h->path, "/api/v1/buildlets"))
 		return get ? list_buildlets(h) : not_allowed(h);
+	if (!strncmp(h->path, "/api/v1/blobs/", 14))
+		return get || !strcmp(h->method, "HEAD")
+			       ? blobapi_get(h, h->path + 14)
+			       : not_allowed(h);
 	if (!strcmp(h->path, "/api/v1/purge"))
 		return !strcmp(h->method, "POST") ? purge(h) : not_allowed(h);
 	if ((action = buildlet_action(h->path, name, sizeof name)) &&

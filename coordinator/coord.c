@@ -6,10 +6,12 @@
  * scheduler runs if something changed and the store commits the turn's
  * writes in one transaction.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blobs.h"
 #include "clock.h"
 #include "fsutil.h"
 #include "internal.h"
@@ -38,6 +40,7 @@ void coord_config_defaults(struct coord_config *cfg)
 	cfg->max_handshakes_per_s = 200;
 	cfg->timeout_margin_ms = 60000;
 	cfg->io_timeout_s = 30;
+	cfg->max_blob_bytes = (int64_t)8 << 30;
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)
@@ -100,10 +103,14 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	struct coord *c = xcalloc(1, sizeof *c);
 
 	log_set_component("coordinator");
+	/* Over a file-size limit, write() should fail with EFBIG (a clear
+	 * error for that one upload), not kill the coordinator. */
+	signal(SIGXFSZ, SIG_IGN);
 	lws_set_log_level(LLL_ERR | LLL_WARN, log_lws_emit);
 	c->cfg = *cfg;
 	c->data_dir = xstrdup(cfg->data_dir);
 	c->dash_dir = xasprintf("%s/dashboard", c->data_dir);
+	c->blob_dir = xasprintf("%s/blobs", c->data_dir);
 	list_init(&c->sessions);
 	list_init(&c->streams);
 	list_init(&c->absent);
@@ -112,7 +119,8 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	c->hs_refill_ms = c->started_ms;
 	c->hs_tokens = cfg->max_handshakes_per_s;
 	if (auth_load_master(c->data_dir, c->master, eb) ||
-	    open_store(c, eb) || create_context(c, eb))
+	    open_store(c, eb) || blobs_init(c->blob_dir, eb) ||
+	    create_context(c, eb))
 		goto fail;
 	announce(c);
 	dash_render(c);
@@ -162,6 +170,7 @@ void coord_free(struct coord **cp)
 	lease_free_all(c);
 	metrics_free(&c->metrics);
 	free(c->dash_dir);
+	free(c->blob_dir);
 	free(c->data_dir);
 	free(c);
 	*cp = NULL;

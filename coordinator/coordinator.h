@@ -24,6 +24,7 @@ struct coord_config {
 	int timeout_margin_ms;    /* how long past a job's time limit to wait
 				     for its buildlet before ending it here;
 				     default 60000 */
+	int64_t max_blob_bytes;   /* largest blob accepted; default 8 GiB */
 	int io_timeout_s;         /* a connection stalled mid-request this long
 				     is dropped (not a quiet log stream);
 				     default 30 */

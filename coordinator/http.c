@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "clock.h"
+#include "blobs.h"
 #include "internal.h"
 #include "log.h"
 #include "xalloc.h"
@@ -34,6 +35,8 @@ static const struct {
 
 static void conn_reset(struct http_conn *h)
 {
+	if (h->c)
+		blobapi_release(h);
 	if (h->link.next)
 		list_del(&h->link);
 	buf_free(&h->body);
@@ -41,21 +44,28 @@ static void conn_reset(struct http_conn *h)
 	memset(h, 0, sizeof *h);
 }
 
-static int write_headers(struct http_conn *h, int status, const char *ctype,
-			 lws_filepos_t len, const char *extra_name,
-			 const char *extra_value)
+int http_write_headers(struct http_conn *h, int status, const char *ctype,
+		       lws_filepos_t len, const struct http_header *extra,
+		       size_t n_extra)
 {
 	unsigned char hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE, *p = start,
 					   *end = hdr + sizeof hdr - 1;
+	int immutable = 0;
 
+	for (size_t i = 0; i < n_extra; i++)
+		immutable |= !strcmp(extra[i].name, "cache-control:");
 	if (lws_add_http_common_headers(h->wsi, (unsigned)status, ctype, len, &p, end) ||
-	    lws_add_http_header_by_name(h->wsi, (const unsigned char *)"cache-control:",
-					(const unsigned char *)"no-store", 8, &p, end) ||
-	    (extra_name && lws_add_http_header_by_name(
-				   h->wsi, (const unsigned char *)extra_name,
-				   (const unsigned char *)extra_value,
-				   (int)strlen(extra_value), &p, end)) ||
-	    lws_finalize_write_http_header(h->wsi, start, &p, end))
+	    (!immutable &&
+	     lws_add_http_header_by_name(h->wsi, (const unsigned char *)"cache-control:",
+					 (const unsigned char *)"no-store", 8, &p, end)))
+		return -1;
+	for (size_t i = 0; i < n_extra; i++)
+		if (lws_add_http_header_by_name(h->wsi,
+						(const unsigned char *)extra[i].name,
+						(const unsigned char *)extra[i].value,
+						(int)strlen(extra[i].value), &p, end))
+			return -1;
+	if (lws_finalize_write_http_header(h->wsi, start, &p, end))
 		return -1;
 	h->responded = 1;
 	return 0;
@@ -67,7 +77,7 @@ int http_respond(struct http_conn *h, int status, const char *content_type,
 	buf_reset(&h->out);
 	h->out_off = 0;
 	if (buf_append(&h->out, body, len) ||
-	    write_headers(h, status, content_type, len, NULL, NULL))
+	    http_write_headers(h, status, content_type, len, NULL, 0))
 		return -1;
 	lws_callback_on_writable(h->wsi);
 	return 0;
@@ -131,6 +141,8 @@ void http_streams_wake(struct coord *c, int64_t job)
 
 int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 {
+	static const struct http_header nosniff = {"x-content-type-options:",
+						   "nosniff"};
 	struct store_job j;
 	int64_t size = 0;
 
@@ -146,9 +158,8 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 	buf_init(&h->out, 0, 0);
 	if (follow) {
 		list_add_tail(&h->c->streams, &h->link);
-		if (write_headers(h, 200, "text/plain; charset=utf-8",
-				  LWS_ILLEGAL_HTTP_CONTENT_LEN,
-				  "x-content-type-options:", "nosniff"))
+		if (http_write_headers(h, 200, "text/plain; charset=utf-8",
+				       LWS_ILLEGAL_HTTP_CONTENT_LEN, &nosniff, 1))
 			return -1;
 		/* A quiet job must not look like a stalled transfer. */
 		lws_set_timeout(h->wsi, NO_PENDING_TIMEOUT, 0);
@@ -158,9 +169,8 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 			return http_respond_error(h, 500, "store",
 						  "cannot read the log");
 		h->remaining = size;
-		if (write_headers(h, 200, "text/plain; charset=utf-8",
-				  (lws_filepos_t)size, "x-content-type-options:",
-				  "nosniff"))
+		if (http_write_headers(h, 200, "text/plain; charset=utf-8",
+				       (lws_filepos_t)size, &nosniff, 1))
 			return -1;
 	}
 	lws_callback_on_writable(h->wsi);
@@ -238,6 +248,17 @@ static int on_writeable(struct http_conn *h)
 			return -1;
 		lws_callback_on_writable(h->wsi);
 		return 0;
+	}
+	if (h->sending_file) {
+		int r = blobapi_send_more(h);
+
+		if (r < 0)
+			return -1;
+		if (!r) {
+			lws_callback_on_writable(h->wsi);
+			return 0;
+		}
+		blobapi_release(h);
 	}
 	if (h->streaming) {
 		if (!log_refill(h)) {
@@ -376,7 +397,7 @@ static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 		return route(h);
 	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
 		len = atoll(cl);
-	if (len > COORD_MAX_BODY) {
+	if (len > COORD_MAX_BODY && strncmp(h->path, "/api/v1/blobs/", 14)) {
 		h->body.err = RC_TOO_LARGE;
 		return http_respond_error(h, 413, "too_large",
 					  "request body of %lld bytes is over the "
@@ -388,6 +409,8 @@ static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 					  "send the request body with a "
 					  "Content-Length, not chunked");
 	}
+	if (!strcmp(h->method, "PUT") && !strncmp(h->path, "/api/v1/blobs/", 14))
+		return blobapi_put_begin(h, len);
 	if (len <= 0)
 		return route(h); /* no body is coming */
 	return 0; /* wait for the body */
@@ -453,10 +476,14 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP:
 		return on_http(c, h, wsi, in);
 	case LWS_CALLBACK_HTTP_BODY:
-		if (!h->responded)
+		if (h->upload)
+			blob_upload_write(h->upload, in, len);
+		else if (!h->responded)
 			buf_append(&h->body, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (h->upload)
+			return blobapi_put_finish(h);
 		return h->responded ? 0 : on_body_done(h);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_writeable(h);

@@ -29,6 +29,7 @@ struct coord {
 	struct coord_config cfg;    /* copy of the caller's configuration */
 	char *data_dir;             /* owned copy of cfg.data_dir */
 	char *dash_dir;             /* <data>/dashboard */
+	char *blob_dir;             /* <data>/blobs */
 	char master[SHA256_HEX_LEN + 1]; /* secret behind buildlet keys */
 	char base_url[128];         /* http://host:port */
 	struct store *store;        /* the database */
@@ -104,6 +105,12 @@ struct http_conn {
 	int64_t next_seq;        /* next chunk to send */
 	int64_t remaining;       /* bytes still to send (non-follow) */
 	struct list link;        /* in coord->streams while following */
+	/* blobs */
+	struct blob_upload *upload; /* PUT body going to the blob store */
+	int sending_file;        /* the response body comes from file_fd */
+	int file_fd;             /* open blob being sent */
+	int64_t file_off;        /* next byte to send */
+	int64_t file_end;        /* one past the last byte to send */
 };
 
 /* ---- session.c: the /buildlet WebSocket protocol ---- */
@@ -146,6 +153,16 @@ void orch_job_lost(struct coord *c, const struct store_job *j, const char *why);
 /* ---- http.c: the HTTP protocol ---- */
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		  void *user, void *in, size_t len);
+struct http_header {
+	const char *name;  /* lower case, with the colon: "etag:" */
+	const char *value; /* as sent */
+};
+
+/* Write the status line and headers now (no-store unless extra has a
+ * cache-control); len LWS_ILLEGAL_HTTP_CONTENT_LEN for none. */
+int http_write_headers(struct http_conn *h, int status, const char *ctype,
+		       lws_filepos_t len, const struct http_header *extra,
+		       size_t n_extra);
 /* Respond with a body (copied); headers are written now. */
 int http_respond(struct http_conn *h, int status, const char *content_type,
 		 const void *body, size_t len);
@@ -190,6 +207,18 @@ void metrics_buildlet_hello(struct metrics *m, int reconnect);
 void metrics_handshake_refused(struct metrics *m);
 /* Append the Prometheus text exposition of everything to out. */
 void metrics_render(struct coord *c, struct buf *out);
+
+/* ---- blobapi.c: /api/v1/blobs ---- */
+/* PUT headers arrived: start an upload, or answer an error. */
+int blobapi_put_begin(struct http_conn *h, long long length);
+/* The PUT body is complete: verify, store, answer. */
+int blobapi_put_finish(struct http_conn *h);
+/* GET or HEAD of a blob (ETag, 304, Range). */
+int blobapi_get(struct http_conn *h, const char *sha);
+/* Next piece of a blob being sent; 1 when all was sent. */
+int blobapi_send_more(struct http_conn *h);
+/* Release an upload or an open file when the connection goes. */
+void blobapi_release(struct http_conn *h);
 
 /* ---- auth.c ---- */
 rc_t auth_load_master(const char *data_dir, char *master, struct errbuf *eb);

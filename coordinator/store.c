@@ -58,6 +58,8 @@
 	  " FROM jobs WHERE state='queued' GROUP BY platform ORDER BY platform") \
 	X(ST_BUILDS_STARTED, "SELECT count(DISTINCT build_id) FROM jobs"     \
 	  " WHERE attempt>0")                                                \
+	X(ST_BLOB_RECORD, "INSERT OR IGNORE INTO blobs(sha256, size, created_ms)" \
+	  " VALUES(?,?,?)")                                                  \
 	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
 	X(ST_JOB_REASON, "UPDATE jobs SET reason=? WHERE id=?")              \
 	X(ST_JOB_CANCEL, "UPDATE jobs SET cancel_requested=1 WHERE id=?")    \
@@ -926,6 +928,23 @@ int store_buildlet_drained(struct store *s, const char *name)
 		drained = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	return drained;
+}
+
+/* ---- blobs ---- */
+
+rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
+		       int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_BLOB_RECORD);
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, size);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return step_done(s, st, "record blob");
 }
 
 /* ---- purge ---- */

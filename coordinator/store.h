@@ -176,6 +176,10 @@ int64_t store_builds_started(struct store *s);
 rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained);
 int store_buildlet_drained(struct store *s, const char *name);
 
+/* Remember a stored blob (once). */
+rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
+		       int64_t now_ms);
+
 /*
  * Delete builds created before before_ms whose jobs are all final, with
  * their jobs, attempts, artifacts rows and log chunks. Never touches a
