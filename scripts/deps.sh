@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libwebsockets-dev libmsgpack-dev libsqlite3-dev libcurl4-openssl-dev
-  libssl-dev libjansson-dev libcmocka-dev
+  libssl-dev libjansson-dev libcmocka-dev libarchive-dev
   curl jq sqlite3
 )
 
