@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "clock.h"
 #include "fsutil.h"
 #include "internal.h"
@@ -561,6 +563,11 @@ static rc_t parse_url(struct buildlet *b, const char *url, struct errbuf *eb)
 	else
 		b->ws_path = xasprintf("%s/buildlet",
 				       slash && strcmp(slash, "/") ? slash : "");
+	/* Sources and uploads go over plain HTTP(S) to the same place. */
+	b->http_base = xasprintf("%s://%s:%d%.*s", b->ws_tls ? "https" : "http",
+				 b->ws_host, b->ws_port,
+				 (int)(strlen(b->ws_path) - strlen("/buildlet")),
+				 b->ws_path);
 	return RC_OK;
 }
 
@@ -597,6 +604,7 @@ struct buildlet *buildlet_new(const struct buildlet_config *cfg,
 	struct buildlet *b = xcalloc(1, sizeof *b);
 	struct lws_context_creation_info info;
 
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any runner thread */
 	lws_set_log_level(LLL_ERR | LLL_WARN, log_lws_emit);
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->space, NULL);
@@ -706,6 +714,7 @@ void buildlet_free(struct buildlet **bp)
 	free(b->key);
 	free(b->ws_host);
 	free(b->ws_path);
+	free(b->http_base);
 	pthread_cond_destroy(&b->space);
 	pthread_mutex_destroy(&b->mu);
 	free(b);

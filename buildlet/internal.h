@@ -58,6 +58,7 @@ struct buildlet {
 	char **labels;               /* owned label copies */
 	char *name, *host_type, *workdir, *key; /* owned */
 	char *ws_host, *ws_path;     /* parsed coordinator URL */
+	char *http_base;             /* http(s)://host:port[/prefix] for blobs */
 	int ws_port, ws_tls;         /* port; 1 for wss */
 
 	struct lws_context *ctx;     /* event loop */

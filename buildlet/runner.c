@@ -16,6 +16,7 @@
  * such as RFARM_BUILDLET_KEY never leak into build logs.
  */
 #include "runner.h"
+#include "source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,8 @@ struct runner {
 	atomic_int cancelled;        /* runner_cancel was called */
 	atomic_int finished;         /* on_done_cb has returned */
 	int64_t seq;                 /* next log chunk number */
+	struct proto_source source;  /* owned copy: what to fetch first */
+	char *base_url;              /* owned: resolves a source path */
 	unsigned char *chunk;        /* PROTO_LOG_CHUNK read buffer */
 };
 
@@ -443,6 +446,19 @@ static void workdir_cleanup(struct runner *r)
 			 r->attempt, eb.msg);
 }
 
+/* Sources into the work directory; 0, or -1 with error set. */
+static int fetch_source(struct runner *r, char *error, size_t error_len)
+{
+	char *tmp = xasprintf("%s.src", r->workdir);
+	struct errbuf eb = {""};
+	rc_t rc = source_fetch(&r->source, r->base_url, r->workdir, tmp, NULL, &eb);
+
+	free(tmp);
+	if (rc)
+		snprintf(error, error_len, "source: %s", eb.msg);
+	return rc ? -1 : 0;
+}
+
 /* Start the process and supervise it; fills done and error. */
 static void run_attempt(struct runner *r, struct proto_done *done,
 			char *error, size_t error_len)
@@ -458,6 +474,8 @@ static void run_attempt(struct runner *r, struct proto_done *done,
 		snprintf(error, error_len, "work directory: %s", eb.msg);
 		return;
 	}
+	if (r->source.kind[0] && fetch_source(r, error, error_len))
+		return;
 	if (atomic_load(&r->cancelled)) {
 		snprintf(error, error_len, "cancelled");
 		return;
@@ -520,6 +538,11 @@ static void runner_release(struct runner *r)
 	strv_free(&r->envp);
 	free(r->workdir);
 	free(r->work_root);
+	free(r->source.kind);
+	free(r->source.url);
+	free(r->source.ref);
+	free(r->source.sha256);
+	free(r->base_url);
 	free(r->chunk);
 	if (r->wake[0] >= 0)
 		close(r->wake[0]);
@@ -545,6 +568,11 @@ struct runner *runner_start(const struct proto_run *run,
 	r->workdir = xasprintf("%s/job-%lld-%d", opt->work_root,
 			       (long long)run->job, (int)run->attempt);
 	r->argv = argv_build(run);
+	r->source.kind = xstrdup(run->source.kind ? run->source.kind : "");
+	r->source.url = xstrdup(run->source.url ? run->source.url : "");
+	r->source.ref = xstrdup(run->source.ref ? run->source.ref : "");
+	r->source.sha256 = xstrdup(run->source.sha256 ? run->source.sha256 : "");
+	r->base_url = xstrdup(opt->base_url ? opt->base_url : "");
 	r->envp = env_build(run, r->workdir, platform);
 	r->timeout_s = run->timeout_s > 0 ? run->timeout_s
 					  : opt->default_timeout_s;

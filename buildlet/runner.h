@@ -41,6 +41,8 @@ struct runner_options {
 	int kill_grace_ms;       /* SIGTERM -> SIGKILL delay */
 	int default_timeout_s;   /* used when run->timeout_s is 0 */
 	int keep_workdir;        /* for debugging: do not remove afterwards */
+	const char *base_url;    /* coordinator's http(s)://host:port[/prefix],
+				    for sources given by path */
 };
 
 struct runner;

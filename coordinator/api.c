@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blobs.h"
 #include "clock.h"
 #include "internal.h"
 #include "log.h"
@@ -153,9 +154,22 @@ static int submit(struct http_conn *h)
 	struct request_error err;
 	json_t *spec;
 
+	const char *tarball;
+
 	if (request_parse_build((const char *)buf_data(&h->body), h->body.len,
 				&spec, &err))
 		return http_respond_error(h, 400, err.code, "%s", err.message);
+	tarball = json_string_value(json_object_get(json_object_get(spec, "source"),
+						    "tarball"));
+	if (tarball && !blobs_exists(h->c->blob_dir, tarball, NULL)) {
+		int r = http_respond_error(h, 400, "unknown_source",
+					   "no blob %s: upload the tarball first "
+					   "with PUT /api/v1/blobs/%s", tarball,
+					   tarball);
+
+		json_decref(spec);
+		return r;
+	}
 	return respond_created(h, spec);
 }
 

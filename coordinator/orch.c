@@ -69,6 +69,18 @@ static void env_from_json(struct proto_env *env, json_t *obj)
 	}
 }
 
+/* A tarball is fetched from our own blob store, by path: the buildlet
+ * knows where the coordinator is. */
+static void source_from_spec(struct proto_source *src, json_t *spec)
+{
+	const char *sha = json_string_value(json_object_get(spec, "tarball"));
+
+	src->kind = xstrdup(sha ? "tarball" : "");
+	src->url = sha ? xasprintf("/api/v1/blobs/%s", sha) : xstrdup("");
+	src->ref = xstrdup("");
+	src->sha256 = xstrdup(sha ? sha : "");
+}
+
 static rc_t run_from_spec(struct coord *c, const struct store_job *j,
 			  int attempt, struct proto_run *run)
 {
@@ -96,10 +108,7 @@ static rc_t run_from_spec(struct coord *c, const struct store_job *j,
 		run->timeout_s = c->cfg.default_timeout_s;
 	run->idle_timeout_s = (int32_t)json_integer_value(
 		json_object_get(spec, "idle_timeout_s"));
-	run->source.kind = xstrdup("");
-	run->source.url = xstrdup("");
-	run->source.ref = xstrdup("");
-	run->source.sha256 = xstrdup("");
+	source_from_spec(&run->source, json_object_get(spec, "source"));
 	strv_from_json(&run->artifacts, NULL);
 	run->upload_url = xstrdup("");
 	run->upload_token = xstrdup("");

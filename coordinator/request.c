@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "sha256.h"
 
 static rc_t fail(struct request_error *err, const char *code, const char *fmt,
 		 ...) __attribute__((format(printf, 3, 4)));
@@ -170,6 +171,29 @@ static rc_t parse_idle(json_t *in, json_t *spec, struct request_error *err)
 	return RC_OK;
 }
 
+/* {"tarball": "<sha256>"}; git sources are not supported yet. */
+static rc_t parse_source(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *src = json_object_get(in, "source"), *tb;
+	const char *sha;
+
+	if (!src)
+		return RC_OK;
+	tb = json_object_get(src, "tarball");
+	if (json_object_get(src, "git"))
+		return fail(err, "unsupported",
+			    "git sources are not supported by this coordinator yet");
+	if (!json_is_object(src) || json_object_size(src) != 1 || !tb)
+		return fail(err, "bad_source",
+			    "\"source\" must be {\"tarball\": \"<sha256>\"}");
+	sha = json_string_value(tb);
+	if (!sha || !sha256_hex_valid(sha))
+		return fail(err, "bad_source", "source.tarball must be the SHA-256 "
+			    "of an uploaded blob (64 lower-case hex characters)");
+	json_object_set_new(spec, "source", json_pack("{s:s}", "tarball", sha));
+	return RC_OK;
+}
+
 static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 {
 	json_t *prio = json_object_get(in, "priority"), *t = json_object_get(in, "timeout");
@@ -196,7 +220,7 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 
 static const char *const known_keys[] = {"platforms", "command", "script", "env",
 					 "labels", "priority", "timeout",
-					 "idle_timeout"};
+					 "idle_timeout", "source"};
 
 static rc_t check_keys(json_t *in, struct request_error *err)
 {
@@ -210,7 +234,7 @@ static rc_t check_keys(json_t *in, struct request_error *err)
 			;
 		if (i < n)
 			continue;
-		if (!strcmp(k, "source") || !strcmp(k, "artifacts"))
+		if (!strcmp(k, "artifacts"))
 			return fail(err, "unsupported",
 				    "\"%s\" is not supported by this coordinator yet", k);
 		return fail(err, "unknown_field", "unknown field \"%.64s\"", k);
@@ -240,6 +264,8 @@ rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 		rc = parse_numbers(in, out, err);
 	if (!rc)
 		rc = parse_idle(in, out, err);
+	if (!rc)
+		rc = parse_source(in, out, err);
 	json_decref(in);
 	if (rc) {
 		json_decref(out);

@@ -25,6 +25,7 @@
 	"\"labels\":[],\"platforms\":[\"linux/amd64\"],\"priority\":" #prio    \
 	",\"timeout_s\":" #tmo "}"
 #define SPEC(prio, tmo) SPEC_IDLE(prio, tmo, 0)
+#define SHA64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void check_ok(const char *body, size_t len, const char *want)
 {
@@ -90,6 +91,10 @@ static void test_good_requests(void **state)
 		{BODY(",\"env\":{},\"labels\":[]"), SPEC(0, 0)},
 		{BODY(",\"idle_timeout\":\"5m\""), SPEC_IDLE(0, 0, 300)},
 		{BODY(",\"idle_timeout\":45"), SPEC_IDLE(0, 0, 45)},
+		{BODY(",\"source\":{\"tarball\":\"" SHA64 "\"}"),
+		 "{\"command\":[\"make\"],\"env\":{},\"idle_timeout_s\":0,"
+		 "\"labels\":[],\"platforms\":[\"linux/amd64\"],\"priority\":0,"
+		 "\"source\":{\"tarball\":\"" SHA64 "\"},\"timeout_s\":0}"},
 		{"{\"platforms\":[\"windows/arm64\",\"plan9/386\"],\"command\":[\"x\"]}",
 		 "{\"command\":[\"x\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
 		 "\"platforms\":[\"windows/arm64\",\"plan9/386\"],\"priority\":0,"
@@ -200,7 +205,11 @@ static void test_bad_requests(void **state)
 		/* fields */
 		{BODY(",\"colour\":\"red\""), "unknown_field", "unknown field \"colour\""},
 		{BODY(",\"source\":{\"git\":{\"url\":\"x\"}}"), "unsupported",
-		 "\"source\" is not supported"},
+		 "git sources are not supported"},
+		{BODY(",\"source\":{\"tarball\":\"abc\"}"), "bad_source", "SHA-256"},
+		{BODY(",\"source\":{\"tarball\":7}"), "bad_source", "SHA-256"},
+		{BODY(",\"source\":\"x.tar.gz\""), "bad_source", "tarball"},
+		{BODY(",\"source\":{\"zip\":\"x\"}"), "bad_source", "tarball"},
 		{BODY(",\"artifacts\":[\"out/*\"]"), "unsupported",
 		 "\"artifacts\" is not supported"},
 		/* JSON itself */

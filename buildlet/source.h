@@ -1,0 +1,44 @@
+/*
+ * source.h - a job's sources, fetched into its work directory before the
+ * command runs.
+ *
+ * A tarball source is downloaded from the coordinator's blob store with
+ * libcurl, its SHA-256 checked while it streams to a file next to the work
+ * directory, and extracted with libarchive into the work directory. The
+ * extraction is hostile-input safe: an entry with an absolute path, a ".."
+ * component, a device or fifo, a hard link leaving the tree, or a write
+ * through a symbolic link is refused, and so are more than
+ * max_entries entries or more than max_bytes of content (or a compression
+ * ratio that only a decompression bomb has).
+ */
+#ifndef RFARM_SOURCE_H
+#define RFARM_SOURCE_H
+
+#include <stdint.h>
+
+#include "proto.h"
+#include "rc.h"
+
+struct source_limits {
+	int64_t max_download; /* bytes of the archive itself */
+	int64_t max_entries;  /* entries in the archive */
+	int64_t max_bytes;    /* content bytes once extracted */
+};
+
+extern const struct source_limits source_default_limits;
+
+/*
+ * Put src into workdir (which exists and is empty). base_url resolves a
+ * relative src->url ("/api/v1/blobs/..."); tmp_path is where the archive
+ * is downloaded to (removed afterwards). A kind of "" does nothing.
+ * Errors say what was wrong ("entry ../x leaves the work directory").
+ */
+rc_t source_fetch(const struct proto_source *src, const char *base_url,
+		  const char *workdir, const char *tmp_path,
+		  const struct source_limits *lim, struct errbuf *eb);
+
+/* Extract an archive file (exposed for tests). */
+rc_t source_extract(const char *archive, const char *workdir,
+		    const struct source_limits *lim, struct errbuf *eb);
+
+#endif
