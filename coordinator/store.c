@@ -329,6 +329,37 @@ static char *col_text(sqlite3_stmt *st, int i)
 	return xstrdup(t ? (const char *)t : "");
 }
 
+/* Run a write statement bound as (text, id): the common shape of the
+ * single-column updates below. */
+static rc_t write_text_id(struct store *s, enum stmt_id id, const char *text,
+			  int64_t row, const char *what)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, id);
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, row);
+	return step_done(s, st, what);
+}
+
+/* The same for (integer, id). */
+static rc_t write_int_id(struct store *s, enum stmt_id id, int64_t n,
+			 int64_t row, const char *what)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, id);
+	sqlite3_bind_int64(st, 1, n);
+	sqlite3_bind_int64(st, 2, row);
+	return step_done(s, st, what);
+}
+
 /* ---- builds ---- */
 
 rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
@@ -673,54 +704,22 @@ rc_t store_attempt_lost(struct store *s, int64_t job, int attempt,
 
 rc_t store_job_requeue(struct store *s, int64_t id, const char *reason)
 {
-	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
-
-	if (rc)
-		return rc;
-	st = stmt(s, ST_JOB_REQUEUE);
-	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	return step_done(s, st, "requeue job");
+	return write_text_id(s, ST_JOB_REQUEUE, reason, id, "requeue job");
 }
 
 rc_t store_job_retry(struct store *s, int64_t id, const char *reason)
 {
-	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
-
-	if (rc)
-		return rc;
-	st = stmt(s, ST_JOB_RETRY);
-	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	return step_done(s, st, "retry job");
+	return write_text_id(s, ST_JOB_RETRY, reason, id, "retry job");
 }
 
 rc_t store_job_set_reason(struct store *s, int64_t id, const char *reason)
 {
-	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
-
-	if (rc)
-		return rc;
-	st = stmt(s, ST_JOB_REASON);
-	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	return step_done(s, st, "set reason");
+	return write_text_id(s, ST_JOB_REASON, reason, id, "set reason");
 }
 
 rc_t store_job_set_deadline(struct store *s, int64_t id, int64_t deadline_ms)
 {
-	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
-
-	if (rc)
-		return rc;
-	st = stmt(s, ST_JOB_DEADLINE);
-	sqlite3_bind_int64(st, 1, deadline_ms);
-	sqlite3_bind_int64(st, 2, id);
-	return step_done(s, st, "set deadline");
+	return write_int_id(s, ST_JOB_DEADLINE, deadline_ms, id, "set deadline");
 }
 
 rc_t store_job_request_cancel(struct store *s, int64_t id)
