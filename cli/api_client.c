@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -24,6 +25,10 @@
 #define CONNECT_TIMEOUT_S 10L
 /* Whole-request limit for plain JSON calls; streams have none. */
 #define JSON_TIMEOUT_S 120L
+/* An upload slower than this many bytes a second ... */
+#define UPLOAD_LOW_SPEED 1L
+/* ... for this many seconds has stalled and is given up. */
+#define UPLOAD_STALL_S 60L
 /* An error body of a stream is kept for the message, up to this size. */
 #define MAX_ERROR_BODY (64u << 10)
 /* How much of a surprising body is quoted back to the user. */
@@ -35,8 +40,20 @@ struct api_client {
 	CURL *easy;         /* created on first use, reused for keep-alive */
 };
 
+/* What a request does; GET and POST are the JSON calls. */
+enum method {
+	METHOD_GET,  /* read a document or a stream */
+	METHOD_POST, /* send body_json */
+	METHOD_HEAD, /* ask whether something exists; no body either way */
+	METHOD_PUT,  /* send the file upload */
+};
+
 /* One request in flight. */
 struct xfer {
+	enum method method;          /* what to send */
+	const char *body_json;       /* POST body, NULL for an empty one */
+	FILE *upload;                /* PUT body, read from where it stands */
+	curl_off_t upload_size;      /* bytes of upload to send */
 	CURL *easy;                  /* the client's handle */
 	long status;                 /* HTTP status once headers are in */
 	struct buf body;             /* JSON reply, or the error body */
@@ -218,6 +235,43 @@ static int token_ok(const char *t)
 	return 1;
 }
 
+static size_t on_upload_read(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct xfer *x = ud;
+	size_t n = fread(p, 1, size * nmemb, x->upload);
+
+	return n == 0 && ferror(x->upload) ? CURL_READFUNC_ABORT : n;
+}
+
+/* The method's own options: what is sent, and how long it may take. */
+static void easy_method(CURL *h, struct xfer *x)
+{
+	switch (x->method) {
+	case METHOD_GET:
+		break;
+	case METHOD_POST:
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+				 x->body_json ? x->body_json : "");
+		break;
+	case METHOD_HEAD:
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		break;
+	case METHOD_PUT:
+		/* libcurl pulls the body through the callback a buffer at a
+		 * time and sends the size as Content-Length. */
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, x);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, x->upload_size);
+		/* A big upload may take long; a stalled one may not. */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, UPLOAD_LOW_SPEED);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, UPLOAD_STALL_S);
+		return;
+	}
+	if (!x->write_cb)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT, JSON_TIMEOUT_S);
+}
+
 static void easy_setup(struct api_client *c, struct xfer *x, const char *url,
 		       struct curl_slist *hdrs, char *errtext)
 {
@@ -234,17 +288,37 @@ static void easy_setup(struct api_client *c, struct xfer *x, const char *url,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errtext);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	if (!x->write_cb)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT, JSON_TIMEOUT_S);
+	easy_method(h, x);
+}
+
+/* The request headers; the caller frees the list. */
+static struct curl_slist *request_headers(const struct xfer *x,
+					  const char *auth)
+{
+	struct curl_slist *hdrs = NULL;
+
+	hdrs = curl_slist_append(hdrs, x->write_cb ? "Accept: */*" :
+				 "Accept: application/json");
+	if (auth)
+		hdrs = curl_slist_append(hdrs, auth);
+	if (x->method == METHOD_POST && x->body_json)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	if (x->method == METHOD_PUT) {
+		hdrs = curl_slist_append(hdrs, "Content-Type: "
+					 "application/octet-stream");
+		/* Send the body at once rather than wait up to a second
+		 * for a "100 Continue" the server may never send. */
+		hdrs = curl_slist_append(hdrs, "Expect:");
+	}
+	return hdrs;
 }
 
 /*
- * Run one GET, or POST of body_json (NULL: an empty body). On RC_OK
- * x->status is a 2xx code and x->body holds the reply (or, when streaming,
- * the sink got it).
+ * Run one request as x->method says. On RC_OK x->status is a 2xx code and
+ * x->body holds the reply (or, when streaming, the sink got it).
  */
-static rc_t perform(struct api_client *c, int post, const char *path,
-		    const char *body_json, struct xfer *x, struct errbuf *eb)
+static rc_t perform(struct api_client *c, const char *path, struct xfer *x,
+		    struct errbuf *eb)
 {
 	char errtext[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
@@ -265,18 +339,10 @@ static rc_t perform(struct api_client *c, int post, const char *path,
 		goto out;
 	}
 	x->easy = c->easy;
-	hdrs = curl_slist_append(hdrs, x->write_cb ? "Accept: */*" :
-				 "Accept: application/json");
-	if (c->token) {
+	if (c->token)
 		auth = xasprintf("Authorization: Bearer %s", c->token);
-		hdrs = curl_slist_append(hdrs, auth);
-	}
-	if (body_json)
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = request_headers(x, auth);
 	easy_setup(c, x, url, hdrs, errtext);
-	if (post)
-		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS,
-				 body_json ? body_json : "");
 	res = curl_easy_perform(c->easy);
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	if (res != CURLE_OK)
@@ -308,10 +374,10 @@ static rc_t reply_json(struct xfer *x, json_t **out, struct errbuf *eb)
 	return RC_PROTO;
 }
 
-static rc_t request_json(struct api_client *c, int post, const char *path,
+static rc_t request_json(struct api_client *c, enum method m, const char *path,
 			 const json_t *body, json_t **out, struct errbuf *eb)
 {
-	struct xfer x = {0};
+	struct xfer x = {.method = m};
 	char *text = NULL;
 	rc_t rc;
 
@@ -324,7 +390,8 @@ static rc_t request_json(struct api_client *c, int post, const char *path,
 		rc = RC_INVALID;
 		goto out;
 	}
-	rc = perform(c, post, path, text, &x, eb);
+	x.body_json = text;
+	rc = perform(c, path, &x, eb);
 	if (rc == RC_OK)
 		rc = reply_json(&x, out, eb);
 out:
@@ -336,26 +403,67 @@ out:
 rc_t api_client_get_json(struct api_client *c, const char *path,
 			 json_t **out, struct errbuf *eb)
 {
-	return request_json(c, 0, path, NULL, out, eb);
+	return request_json(c, METHOD_GET, path, NULL, out, eb);
 }
 
 rc_t api_client_post_json(struct api_client *c, const char *path,
 			  const json_t *body, json_t **out, struct errbuf *eb)
 {
-	return request_json(c, 1, path, body, out, eb);
+	return request_json(c, METHOD_POST, path, body, out, eb);
 }
 
 rc_t api_client_get_stream(struct api_client *c, const char *path,
 			   api_client_write_cb write_cb, void *ud,
 			   struct errbuf *eb)
 {
-	struct xfer x = {0};
+	struct xfer x = {.method = METHOD_GET};
 	rc_t rc;
 
 	buf_init(&x.body, 0, MAX_ERROR_BODY);
 	x.write_cb = write_cb;
 	x.ud = ud;
-	rc = perform(c, 0, path, NULL, &x, eb);
+	rc = perform(c, path, &x, eb);
 	buf_free(&x.body);
+	return rc;
+}
+
+rc_t api_client_head(struct api_client *c, const char *path,
+		     struct errbuf *eb)
+{
+	struct xfer x = {.method = METHOD_HEAD};
+	rc_t rc;
+
+	buf_init(&x.body, 0, MAX_ERROR_BODY);
+	rc = perform(c, path, &x, eb);
+	buf_free(&x.body);
+	return rc;
+}
+
+rc_t api_client_put_file(struct api_client *c, const char *path, FILE *f,
+			 json_t **out, struct errbuf *eb)
+{
+	struct xfer x = {.method = METHOD_PUT, .upload = f};
+	struct stat st;
+	json_t *reply = NULL;
+	off_t pos = ftello(f);
+	rc_t rc;
+
+	if (out)
+		*out = NULL;
+	if (pos < 0 || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size < pos) {
+		errbuf_set(eb, "cannot upload: not a regular file");
+		return RC_INVALID;
+	}
+	x.upload_size = (curl_off_t)(st.st_size - pos);
+	buf_init(&x.body, 0, MAX_ERROR_BODY);
+	rc = perform(c, path, &x, eb);
+	if (rc == RC_OK)
+		rc = reply_json(&x, &reply, eb);
+	buf_free(&x.body);
+	if (out)
+		*out = reply;
+	else
+		json_decref(reply);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * api_client.h - the coordinator's JSON HTTP API as seen by the command
- * line: GET and POST of JSON documents, and streamed GETs for logs.
+ * line: GET and POST of JSON documents, streamed GETs for logs, and HEAD
+ * and streamed PUT of a file for blobs.
  *
  * This is the only part of rfarm that talks HTTP as a client through
  * libcurl; api_client.c is the only file that includes curl/curl.h. The
@@ -23,6 +24,7 @@
 #define RFARM_API_CLIENT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -75,5 +77,23 @@ typedef int (*api_client_write_cb)(void *ud, const void *p, size_t n);
 rc_t api_client_get_stream(struct api_client *c, const char *path,
 			   api_client_write_cb write_cb, void *ud,
 			   struct errbuf *eb);
+
+/*
+ * HEAD base_url + path: RC_OK for a 2xx answer, RC_NOT_FOUND for 404, else
+ * as above. Used to ask whether a blob is already on the coordinator.
+ */
+rc_t api_client_head(struct api_client *c, const char *path,
+		     struct errbuf *eb);
+
+/*
+ * PUT the regular file f (borrowed; read from its current position to its
+ * end) to base_url + path as application/octet-stream, with its size as
+ * Content-Length. The body is streamed a buffer at a time, so memory does
+ * not grow with the file; there is no overall time limit, but an upload
+ * that moves nothing for a minute is given up (RC_IO). On RC_OK and when
+ * out is not NULL, *out is the JSON reply (a new reference).
+ */
+rc_t api_client_put_file(struct api_client *c, const char *path, FILE *f,
+			 json_t **out, struct errbuf *eb);
 
 #endif

@@ -98,6 +98,7 @@ struct cli_submit_flags {
 	int wait; /* --wait: poll until every job is final */
 	int json; /* --json: print the server's JSON */
 	int help; /* --help was given: print usage, do nothing else */
+	const char *src; /* --src DIR, borrowed from argv; NULL if none */
 };
 
 /*
@@ -109,6 +110,14 @@ struct cli_submit_flags {
  */
 rc_t cli_submit_request(int argc, char **argv, json_t **req,
 			struct cli_submit_flags *flags, struct errbuf *eb);
+
+/*
+ * Make req send the tarball blob with digest sha_hex as the source
+ * ("source":{"tarball":"<sha256>"}). RC_INVALID if sha_hex is not 64
+ * lower-case hex characters.
+ */
+rc_t cli_submit_source_set(json_t *req, const char *sha_hex,
+			   struct errbuf *eb);
 
 /* 1 for passed, failed, cancelled and error. */
 int cli_job_state_final(const char *state);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "sha256.h"
 #include "xalloc.h"
 
 /* Long-only options get codes above any character (see cli_getopt_error). */
@@ -27,6 +28,7 @@ enum {
 	OPT_SCRIPT,
 	OPT_WAIT,
 	OPT_JSON,
+	OPT_SRC,
 };
 
 static const char submit_optstring[] = "+:h";
@@ -41,6 +43,7 @@ static const struct option submit_options[] = {
 	{"script", required_argument, NULL, OPT_SCRIPT},
 	{"wait", no_argument, NULL, OPT_WAIT},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"src", required_argument, NULL, OPT_SRC},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -50,7 +53,7 @@ struct submit {
 	json_t *req;          /* the body being built; owned */
 	const char *script;   /* --script, borrowed from argv */
 	int have_priority;    /* --priority was given */
-	struct cli_submit_flags flags; /* --wait, --json, --help */
+	struct cli_submit_flags flags; /* --wait, --json, --help, --src */
 };
 
 /* Priorities are small numbers; the bound only catches typos. */
@@ -167,6 +170,22 @@ static rc_t set_priority(struct submit *sb, const char *s, struct errbuf *eb)
 	return rc;
 }
 
+/* --src DIR: packed and uploaded by cmd_submit, which then adds the
+ * digest with cli_submit_source_set. */
+static rc_t set_src(struct submit *sb, const char *dir, struct errbuf *eb)
+{
+	if (!*dir) {
+		errbuf_set(eb, "--src wants a directory, not ''");
+		return RC_INVALID;
+	}
+	if (sb->flags.src) {
+		errbuf_set(eb, "give --src once");
+		return RC_INVALID;
+	}
+	sb->flags.src = dir;
+	return RC_OK;
+}
+
 /* One option from getopt_long. */
 static rc_t submit_option(struct submit *sb, int c, char **argv,
 			  struct errbuf *eb)
@@ -184,6 +203,7 @@ static rc_t submit_option(struct submit *sb, int c, char **argv,
 	case OPT_SCRIPT: sb->script = optarg; return RC_OK;
 	case OPT_WAIT: sb->flags.wait = 1; return RC_OK;
 	case OPT_JSON: sb->flags.json = 1; return RC_OK;
+	case OPT_SRC: return set_src(sb, optarg, eb);
 	case 'h': sb->flags.help = 1; return RC_OK;
 	default:
 		cli_getopt_error(argv, submit_optstring, c, eb);
@@ -269,6 +289,22 @@ out:
 		*req = json_incref(sb.req);
 	json_decref(sb.req);
 	return rc;
+}
+
+rc_t cli_submit_source_set(json_t *req, const char *sha_hex,
+			   struct errbuf *eb)
+{
+	json_t *src;
+
+	if (!sha_hex || !sha256_hex_valid(sha_hex)) {
+		errbuf_set(eb, "a source digest must be 64 lower-case hex "
+			   "characters");
+		return RC_INVALID;
+	}
+	src = json_object();
+	json_object_set_new(src, "tarball", json_string(sha_hex));
+	json_object_set_new(req, "source", src);
+	return RC_OK;
 }
 
 int cli_job_state_final(const char *state)

@@ -6,13 +6,15 @@
  * api_client.h and prints either text for people (cli_format.c) or, with
  * --json, the server's JSON as it came. Exit statuses: 0 ok, 1 the server
  * said no or a job failed, 2 a usage error or the coordinator could not be
- * reached (RC_IO from the client).
+ * reached (RC_IO from the client). `submit --src DIR` first packs DIR
+ * (pack.h) and uploads it as a blob unless the coordinator has it already.
  */
 #include "cli.h"
 #include "clock.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,9 @@
 #include <unistd.h>
 
 #include "api_client.h"
+#include "pack.h"
+#include "sha256.h"
+#include "xalloc.h"
 
 /* --wait polls at this interval at first, doubling up to the maximum. */
 #define WAIT_FIRST_MS 200
@@ -147,6 +152,94 @@ static int wait_build(const struct cli_cmd *cmd, struct api_client *api,
 	return status;
 }
 
+/*
+ * Put the packed source f (its digest sha) on the coordinator unless it is
+ * there already. Returns -1 when it is there, else the exit status after
+ * a message.
+ */
+static int source_upload(const struct cli_cmd *cmd, struct api_client *api,
+			 const char *sha, int64_t size, FILE *f)
+{
+	char *path = xasprintf("/api/v1/blobs/%s", sha);
+	struct errbuf eb = {""};
+	int status = -1;
+	rc_t rc;
+
+	rc = api_client_head(api, path, &eb);
+	if (rc == RC_OK) {
+		fprintf(stderr, "source: already on the coordinator "
+			"(sha256 %.12s…)\n", sha);
+		goto out;
+	}
+	if (rc != RC_NOT_FOUND) {
+		status = api_fail(cmd, rc, &eb);
+		goto out;
+	}
+	errbuf_clear(&eb);
+	rc = api_client_put_file(api, path, f, NULL, &eb);
+	if (rc) {
+		status = cli_fail(cmd, rc == RC_IO ? CLI_EXIT_USAGE :
+				  CLI_EXIT_FAIL, "uploading the source: %s",
+				  eb.msg[0] ? eb.msg : rc_str(rc));
+		goto out;
+	}
+	fprintf(stderr, "source: uploaded %" PRId64 " bytes (sha256 %.12s…)\n",
+		size, sha);
+out:
+	fflush(stderr);
+	free(path);
+	return status;
+}
+
+/*
+ * --src DIR: pack it into a temporary file, upload it if needed and name
+ * it in req. The file is unlinked as soon as it is open for reading, so
+ * nothing is left behind even if we are killed during the upload.
+ * Returns -1 to go on, else the exit status after a message.
+ */
+static int submit_source(const struct cli_cmd *cmd, struct api_client *api,
+			 const char *dir, json_t *req)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *tmp = xasprintf("%s/rfarm-src-XXXXXX", tmpdir && *tmpdir ?
+			      tmpdir : "/tmp");
+	char sha[SHA256_HEX_LEN + 1];
+	struct errbuf eb = {""};
+	int64_t size = 0;
+	FILE *f = NULL;
+	int fd, created = 0, status = -1;
+
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		status = cli_fail(cmd, CLI_EXIT_USAGE, "cannot create a "
+				  "temporary file %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	created = 1;
+	if (pack_dir(dir, tmp, sha, &size, &eb)) {
+		status = cli_fail(cmd, CLI_EXIT_USAGE, "source: %s", eb.msg);
+		goto out;
+	}
+	f = fopen(tmp, "rbe");
+	if (!f) {
+		status = cli_fail(cmd, CLI_EXIT_USAGE, "cannot read %s: %s",
+				  tmp, strerror(errno));
+		goto out;
+	}
+	unlink(tmp);
+	status = source_upload(cmd, api, sha, size, f);
+	if (status < 0 && cli_submit_source_set(req, sha, &eb))
+		status = cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+out:
+	if (f)
+		fclose(f);
+	if (created)
+		unlink(tmp); /* a no-op once the upload path unlinked it */
+	free(tmp);
+	return status;
+}
+
 int cmd_submit(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_submit_flags flags;
@@ -162,6 +255,9 @@ int cmd_submit(const struct cli_cmd *cmd, int argc, char **argv)
 	if (flags.help)
 		return cli_help(cmd);
 	api = api_client_new(NULL);
+	if (flags.src &&
+	    (status = submit_source(cmd, api, flags.src, req)) >= 0)
+		goto out;
 	rc = api_client_post_json(api, "/api/v1/builds", req, &reply, &eb);
 	if (rc) {
 		status = api_fail(cmd, rc, &eb);
