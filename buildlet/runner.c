@@ -15,6 +15,7 @@
  * environment reaches a job except PATH, LANG, LC_ALL and TZ, so secrets
  * such as RFARM_BUILDLET_KEY never leak into build logs.
  */
+#include "artifacts.h"
 #include "runner.h"
 #include "source.h"
 
@@ -62,6 +63,9 @@ struct runner {
 	int64_t seq;                 /* next log chunk number */
 	struct proto_source source;  /* owned copy: what to fetch first */
 	char *base_url;              /* owned: resolves a source path */
+	struct proto_strv artifacts; /* owned: patterns to upload afterwards */
+	char *upload_path;           /* owned: "/api/v1/blobs/" */
+	char *upload_token;          /* owned: this attempt's credential */
 	unsigned char *chunk;        /* PROTO_LOG_CHUNK read buffer */
 };
 
@@ -492,6 +496,21 @@ static void run_attempt(struct runner *r, struct proto_done *done,
 	supervise(r, &p, done, error, error_len);
 }
 
+/* After a command that ran to its end, upload what it made. A failed
+ * upload is reported as an error, beside the real exit code. */
+static void upload_artifacts(struct runner *r, struct proto_done *done,
+			     char *error, size_t error_len)
+{
+	struct errbuf eb = {""};
+
+	if (error[0] || !r->artifacts.n || done->signal)
+		return;
+	if (artifacts_upload(r->workdir, &r->artifacts, r->base_url,
+			     r->upload_path, r->upload_token, &done->artifacts,
+			     &done->n_artifacts, &eb))
+		snprintf(error, error_len, "%s", eb.msg);
+}
+
 static void *runner_main(void *arg)
 {
 	struct runner *r = arg;
@@ -504,11 +523,13 @@ static void *runner_main(void *arg)
 	done.attempt = r->attempt;
 	done.exit_code = -1;
 	run_attempt(r, &done, error, sizeof error);
+	upload_artifacts(r, &done, error, sizeof error);
 	done.error = error;
 	/* Clean up before reporting, so the caller sees a finished state. */
 	workdir_cleanup(r);
 	if (r->ev.on_done_cb)
 		r->ev.on_done_cb(r->ud, &done);
+	artifacts_free(&done.artifacts, done.n_artifacts);
 	atomic_store(&r->finished, 1);
 	return NULL;
 }
@@ -543,6 +564,11 @@ static void runner_release(struct runner *r)
 	free(r->source.ref);
 	free(r->source.sha256);
 	free(r->base_url);
+	for (size_t i = 0; i < r->artifacts.n; i++)
+		free(r->artifacts.v[i]);
+	free(r->artifacts.v);
+	free(r->upload_path);
+	free(r->upload_token);
 	free(r->chunk);
 	if (r->wake[0] >= 0)
 		close(r->wake[0]);
@@ -573,6 +599,13 @@ struct runner *runner_start(const struct proto_run *run,
 	r->source.ref = xstrdup(run->source.ref ? run->source.ref : "");
 	r->source.sha256 = xstrdup(run->source.sha256 ? run->source.sha256 : "");
 	r->base_url = xstrdup(opt->base_url ? opt->base_url : "");
+	r->artifacts.v = xcalloc(run->artifacts.n + 1, sizeof(char *));
+	for (size_t i = 0; i < run->artifacts.n; i++)
+		r->artifacts.v[r->artifacts.n++] = xstrdup(run->artifacts.v[i]);
+	r->upload_path = xstrdup(run->upload_url && run->upload_url[0]
+					 ? run->upload_url
+					 : "/api/v1/blobs/");
+	r->upload_token = xstrdup(run->upload_token ? run->upload_token : "");
 	r->envp = env_build(run, r->workdir, platform);
 	r->timeout_s = run->timeout_s > 0 ? run->timeout_s
 					  : opt->default_timeout_s;

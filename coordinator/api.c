@@ -346,6 +346,63 @@ static json_t *attempt_json(const struct store_attempt *a)
 			 (json_int_t)a->duration_ms, "error", a->error);
 }
 
+static json_t *artifacts_json(struct coord *c, int64_t job)
+{
+	struct store_artifact *a = NULL;
+	json_t *arr = json_array();
+	size_t n = 0;
+
+	store_artifact_list(c->store, job, &a, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *url = xasprintf("/api/v1/blobs/%s", a[i].sha256);
+
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s}", "name",
+						     a[i].name, "sha256", a[i].sha256,
+						     "size", (json_int_t)a[i].size,
+						     "url", url));
+		free(url);
+	}
+	store_artifact_array_free(&a, n);
+	return arr;
+}
+
+/* GET /jobs/{id}/artifacts lists them; .../artifacts/NAME redirects to
+ * the blob, asking for the file's base name as the download name. */
+static int job_artifacts(struct http_conn *h, int64_t id, const char *name)
+{
+	struct store_artifact *a = NULL;
+	struct store_job j;
+	size_t n = 0, i;
+	int r;
+
+	if (store_job_get(h->c->store, id, &j))
+		return http_respond_error(h, 404, "not_found", "no job %lld",
+					  (long long)id);
+	store_job_clear(&j);
+	if (!name)
+		return http_respond_json(h, 200, json_pack("{s:o}", "artifacts",
+							  artifacts_json(h->c, id)));
+	store_artifact_list(h->c->store, id, &a, &n);
+	for (i = 0; i < n && strcmp(a[i].name, name); i++)
+		;
+	if (i == n) {
+		r = http_respond_error(h, 404, "not_found", "job %lld has no "
+				       "artifact %.200s", (long long)id, name);
+	} else {
+		const char *base = strrchr(a[i].name, '/');
+		char *loc = xasprintf("/api/v1/blobs/%s?filename=%s", a[i].sha256,
+				      base ? base + 1 : a[i].name);
+		struct http_header loc_hdr = {"location:", loc};
+
+		r = http_write_headers(h, 302, "text/plain", 0, &loc_hdr, 1);
+		if (!r)
+			lws_callback_on_writable(h->wsi);
+		free(loc);
+	}
+	store_artifact_array_free(&a, n);
+	return r;
+}
+
 static int get_job(struct http_conn *h, int64_t id)
 {
 	struct store_job j;
@@ -363,7 +420,7 @@ static int get_job(struct http_conn *h, int64_t id)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, attempt_json(&att[i]));
 	json_object_set_new(out, "attempts", arr);
-	json_object_set_new(out, "artifacts", json_array());
+	json_object_set_new(out, "artifacts", artifacts_json(h->c, id));
 	store_attempt_array_free(&att, n);
 	store_job_clear(&j);
 	return http_respond_json(h, 200, out);
@@ -477,6 +534,12 @@ int api_handle(struct http_conn *h)
 						  "no build %lld", (long long)id);
 		return http_respond_json(h, 200, b);
 	}
+	if ((id = path_id(h->path, "/api/v1/jobs/", "/artifacts")) > 0)
+		return get ? job_artifacts(h, id, NULL) : not_allowed(h);
+	if (!strncmp(h->path, "/api/v1/jobs/", 13) &&
+	    (action = strstr(h->path, "/artifacts/")) &&
+	    (id = parse_id(h->path + 13, (size_t)(action - h->path - 13))) > 0)
+		return get ? job_artifacts(h, id, action + 11) : not_allowed(h);
 	if ((id = path_id(h->path, "/api/v1/jobs/", "/log")) > 0)
 		return get ? get_log(h, id) : not_allowed(h);
 	if ((id = path_id(h->path, "/api/v1/jobs/", "")) > 0)

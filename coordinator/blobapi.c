@@ -28,6 +28,20 @@ static const char *path_sha(const struct http_conn *h)
 	return h->path + strlen(BLOB_PREFIX);
 }
 
+/* A bearer token on an upload must be the upload token of a running
+ * attempt. (Uploads without one are open until API tokens exist.) */
+static int token_ok(struct http_conn *h)
+{
+	char auth[160];
+	int64_t job;
+	int attempt;
+
+	if (lws_hdr_copy(h->wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
+		return 1;
+	return !strncmp(auth, "Bearer ", 7) &&
+	       store_token_lookup(h->c->store, auth + 7, &job, &attempt);
+}
+
 int blobapi_put_begin(struct http_conn *h, long long length)
 {
 	struct errbuf eb = {""};
@@ -36,6 +50,12 @@ int blobapi_put_begin(struct http_conn *h, long long length)
 	if (length < 0)
 		return http_respond_error(h, 411, "length_required",
 					  "a blob upload needs a Content-Length");
+	if (!token_ok(h)) {
+		h->body.err = RC_TOO_LARGE; /* close after answering */
+		return http_respond_error(h, 403, "bad_upload_token",
+					  "the upload token is not valid: its "
+					  "attempt has ended, or it is not one");
+	}
 	rc = blob_upload_begin(h->c->blob_dir, path_sha(h), length,
 			       h->c->cfg.max_blob_bytes, &h->upload, &eb);
 	if (!rc)
@@ -112,6 +132,21 @@ static int parse_range(const char *v, int64_t size, int64_t *from, int64_t *to)
 	return 1;
 }
 
+/* Content-Disposition from ?filename=, keeping only safe characters. */
+static int download_name(struct http_conn *h, char *out, size_t n)
+{
+	char name[96], *p;
+
+	if (!http_query_arg(h, "filename", name, sizeof name) || !name[0])
+		return 0;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("._-+", *p)))
+			*p = '_';
+	snprintf(out, n, "attachment; filename=\"%s\"", name);
+	return 1;
+}
+
 static int etag_matches(const char *inm, const char *etag)
 {
 	return !strcmp(inm, "*") || strstr(inm, etag) != NULL;
@@ -120,12 +155,15 @@ static int etag_matches(const char *inm, const char *etag)
 int blobapi_get(struct http_conn *h, const char *sha)
 {
 	char etag[SHA256_HEX_LEN + 3], range[96], inm[256], crange[96], *path;
-	struct http_header hdr[4] = {
+	char disp[160];
+	struct http_header hdr[5] = {
 		{"etag:", etag},
 		{"cache-control:", "public, max-age=31536000, immutable"},
 		{"accept-ranges:", "bytes"},
 		{"content-range:", crange},
+		{"content-disposition:", disp},
 	};
+	size_t n_hdr;
 	int64_t size = 0, from = 0, to = 0;
 	int head = !strcmp(h->method, "HEAD"), ranged = 0, status = 200;
 
@@ -168,8 +206,14 @@ int blobapi_get(struct http_conn *h, const char *sha)
 		h->file_off = from;
 		h->file_end = to + 1;
 	}
+	/* ?filename= names the download (artifact redirects set it). */
+	n_hdr = 3;
+	if (ranged)
+		hdr[n_hdr++] = hdr[3];
+	if (download_name(h, disp, sizeof disp))
+		hdr[n_hdr++] = hdr[4];
 	if (http_write_headers(h, status, "application/octet-stream",
-			       (lws_filepos_t)(to + 1 - from), hdr, ranged ? 4 : 3))
+			       (lws_filepos_t)(to + 1 - from), hdr, n_hdr))
 		return -1;
 	lws_callback_on_writable(h->wsi);
 	return 0;

@@ -8,10 +8,12 @@
  * result is recorded once per attempt: a late or repeated "done" is
  * acknowledged and dropped.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blobs.h"
 #include "clock.h"
 #include "internal.h"
 #include "log.h"
@@ -81,6 +83,17 @@ static void source_from_spec(struct proto_source *src, json_t *spec)
 	src->sha256 = xstrdup(sha ? sha : "");
 }
 
+/* A fresh upload token: 32 random bytes in hex. */
+static char *new_token(void)
+{
+	unsigned char raw[32];
+	char *hex = xmalloc(2 * sizeof raw + 1);
+
+	random_bytes(raw, sizeof raw);
+	hex_encode(raw, sizeof raw, hex);
+	return hex;
+}
+
 static rc_t run_from_spec(struct coord *c, const struct store_job *j,
 			  int attempt, struct proto_run *run)
 {
@@ -109,9 +122,9 @@ static rc_t run_from_spec(struct coord *c, const struct store_job *j,
 	run->idle_timeout_s = (int32_t)json_integer_value(
 		json_object_get(spec, "idle_timeout_s"));
 	source_from_spec(&run->source, json_object_get(spec, "source"));
-	strv_from_json(&run->artifacts, NULL);
-	run->upload_url = xstrdup("");
-	run->upload_token = xstrdup("");
+	strv_from_json(&run->artifacts, json_object_get(spec, "artifacts"));
+	run->upload_url = xstrdup("/api/v1/blobs/");
+	run->upload_token = new_token();
 	json_decref(spec);
 	return RC_OK;
 }
@@ -132,7 +145,8 @@ static void dispatch(struct coord *c, struct session *s, const struct store_job 
 	}
 	if (orch_job_transition(c, j->id, j->state, JOB_DISPATCHED) ||
 	    store_job_dispatch(c->store, j->id, attempt, s->hello.name,
-			       clock_wall_ms())) {
+			       clock_wall_ms()) ||
+	    store_attempt_set_token(c->store, j->id, attempt, m.u.run.upload_token)) {
 		proto_msg_free(&m);
 		return;
 	}
@@ -488,8 +502,63 @@ static void send_ack(struct session *s, int64_t job, int attempt)
 	session_send(s, &ack);
 }
 
+/* The reported artifacts must be stored blobs of the sizes reported;
+ * those that are become a[]. Sets *to to error if one is not. */
+static void check_uploaded(struct coord *c, const struct proto_done *d,
+			   enum job_state *to, char *why, size_t n,
+			   struct store_artifact *a, size_t *n_a)
+{
+	for (size_t i = 0; i < d->n_artifacts; i++) {
+		const struct proto_artifact *pa = &d->artifacts[i];
+		int64_t size = -1;
+
+		if (!sha256_hex_valid(pa->sha256) || pa->name[0] == '/' ||
+		    strstr(pa->name, "..") ||
+		    !blobs_exists(c->blob_dir, pa->sha256, &size) ||
+		    size != pa->size) {
+			snprintf(why, n, "artifact %.100s was not uploaded (no blob "
+				 "%.64s of %lld bytes)", pa->name, pa->sha256,
+				 (long long)pa->size);
+			*to = JOB_ERROR;
+			return;
+		}
+		a[(*n_a)++] = (struct store_artifact){pa->name, pa->sha256, pa->size};
+	}
+}
+
+/* A passed job whose artifact pattern matched nothing has failed. */
+static void check_patterns(struct coord *c, const struct store_job *j,
+			   enum job_state *to, char *why, size_t n,
+			   const struct store_artifact *a, size_t n_a)
+{
+	struct store_build b;
+	json_t *spec, *pat;
+	size_t i;
+
+	if (store_build_get(c->store, j->build_id, &b))
+		return;
+	spec = json_loads(b.spec, 0, NULL);
+	store_build_clear(&b);
+	json_array_foreach(json_object_get(spec, "artifacts"), i, pat) {
+		const char *p = json_string_value(pat);
+		size_t k = 0;
+
+		while (k < n_a && fnmatch(p, a[k].name, FNM_PATHNAME))
+			k++;
+		if (k == n_a) {
+			snprintf(why, n, "artifact %.200s: no file matched", p);
+			*to = JOB_FAILED;
+			break;
+		}
+	}
+	json_decref(spec);
+}
+
 void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d)
 {
+	struct store_artifact *arts = NULL;
+	size_t n_arts = 0;
+	char why[400] = "";
 	struct store_job j;
 	enum job_state to;
 
@@ -503,10 +572,17 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 		return;
 	}
 	to = result_state(&j, d);
+	arts = xcalloc(d->n_artifacts + 1, sizeof *arts);
+	if (to != JOB_CANCELLED)
+		check_uploaded(c, d, &to, why, sizeof why, arts, &n_arts);
+	if (to == JOB_PASSED)
+		check_patterns(c, &j, &to, why, sizeof why, arts, n_arts);
 	metrics_job_duration(c->metrics, d->duration_ms);
 	if (!orch_job_transition(c, j.id, j.state, to) &&
 	    !store_job_finish(c->store, j.id, d->attempt, to, d->exit_code,
-			      d->signal, d->duration_ms, d->error, clock_wall_ms()) &&
+			      d->signal, d->duration_ms, why[0] ? why : d->error,
+			      clock_wall_ms()) &&
+	    !store_artifacts_set(c->store, j.id, arts, n_arts) &&
 	    !store_flush(c->store)) {
 		/* Acknowledge only what is committed: until then the
 		 * buildlet keeps the result and resends it. */
@@ -514,6 +590,7 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 	}
 	if (s->running > 0)
 		s->running--;
+	free(arts);
 	store_job_clear(&j);
 }
 

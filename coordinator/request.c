@@ -171,6 +171,47 @@ static rc_t parse_idle(json_t *in, json_t *spec, struct request_error *err)
 	return RC_OK;
 }
 
+/* A relative path or glob that cannot leave the work directory. */
+static int pattern_ok(const char *p)
+{
+	const char *c = p;
+
+	if (!*p || *p == '/' || strlen(p) > 256)
+		return 0;
+	while (*c) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 2 && !strncmp(c, "..", 2))
+			return 0;
+		c += n;
+		if (*c == '/')
+			c++;
+	}
+	return 1;
+}
+
+static rc_t parse_artifacts(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *v = json_object_get(in, "artifacts"), *e;
+	size_t i;
+
+	if (!v) {
+		json_object_set_new(spec, "artifacts", json_array());
+		return RC_OK;
+	}
+	if (!json_is_array(v) || json_array_size(v) > REQUEST_MAX_ARTIFACTS)
+		return fail(err, "bad_artifact", "\"artifacts\" must be an array of "
+			    "at most %d paths or globs", REQUEST_MAX_ARTIFACTS);
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || !pattern_ok(json_string_value(e)))
+			return fail(err, "bad_artifact",
+				    "artifacts[%zu] must be a relative path or glob "
+				    "inside the work directory (no \"..\", no "
+				    "leading \"/\")", i);
+	json_object_set(spec, "artifacts", v);
+	return RC_OK;
+}
+
 /* {"tarball": "<sha256>"}; git sources are not supported yet. */
 static rc_t parse_source(json_t *in, json_t *spec, struct request_error *err)
 {
@@ -220,7 +261,7 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 
 static const char *const known_keys[] = {"platforms", "command", "script", "env",
 					 "labels", "priority", "timeout",
-					 "idle_timeout", "source"};
+					 "idle_timeout", "source", "artifacts"};
 
 static rc_t check_keys(json_t *in, struct request_error *err)
 {
@@ -234,9 +275,6 @@ static rc_t check_keys(json_t *in, struct request_error *err)
 			;
 		if (i < n)
 			continue;
-		if (!strcmp(k, "artifacts"))
-			return fail(err, "unsupported",
-				    "\"%s\" is not supported by this coordinator yet", k);
 		return fail(err, "unknown_field", "unknown field \"%.64s\"", k);
 	}
 	return RC_OK;
@@ -266,6 +304,8 @@ rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 		rc = parse_idle(in, out, err);
 	if (!rc)
 		rc = parse_source(in, out, err);
+	if (!rc)
+		rc = parse_artifacts(in, out, err);
 	json_decref(in);
 	if (rc) {
 		json_decref(out);

@@ -4,7 +4,8 @@
  * Pure: JSON text in, a normalized spec or a precise error out. The spec
  * is what the store keeps and what dispatch turns into "run" messages:
  *   {"platforms":[...], "command":[...] | "script":"...", "env":{...},
- *    "labels":[...], "priority":N, "timeout_s":N, "idle_timeout_s":N}
+ *    "labels":[...], "priority":N, "timeout_s":N, "idle_timeout_s":N,
+ *    "artifacts":[...], "source":{"tarball":"<sha256>"} (if given)}
  * (timeout_s 0: the coordinator's default; idle_timeout_s 0: none)
  */
 #ifndef RFARM_REQUEST_H
@@ -21,6 +22,7 @@
 #define REQUEST_MAX_ENV 1024
 #define REQUEST_MAX_LABELS 64
 #define REQUEST_MAX_TIMEOUT_S (7 * 24 * 3600)
+#define REQUEST_MAX_ARTIFACTS 64
 
 struct request_error {
 	char code[32];     /* machine-readable, e.g. "bad_platform" */

@@ -58,6 +58,16 @@
 	  " FROM jobs WHERE state='queued' GROUP BY platform ORDER BY platform") \
 	X(ST_BUILDS_STARTED, "SELECT count(DISTINCT build_id) FROM jobs"     \
 	  " WHERE attempt>0")                                                \
+	X(ST_ATTEMPT_TOKEN, "UPDATE attempts SET upload_token=?"               \
+	  " WHERE job_id=? AND n=?")                                         \
+	X(ST_TOKEN_LOOKUP, "SELECT a.job_id, a.n FROM attempts a JOIN jobs j" \
+	  " ON j.id=a.job_id WHERE a.upload_token=? AND j.attempt=a.n"       \
+	  " AND j.state IN ('dispatched','running')")                        \
+	X(ST_ARTIFACT_PUT, "INSERT OR REPLACE INTO artifacts(job_id, name,"  \
+	  " sha256, size) VALUES(?,?,?,?)")                                  \
+	X(ST_ARTIFACT_CLEAR, "DELETE FROM artifacts WHERE job_id=?")         \
+	X(ST_ARTIFACT_LIST, "SELECT name, sha256, size FROM artifacts"       \
+	  " WHERE job_id=? ORDER BY name")                                   \
 	X(ST_BLOB_RECORD, "INSERT OR IGNORE INTO blobs(sha256, size, created_ms)" \
 	  " VALUES(?,?,?)")                                                  \
 	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
@@ -149,7 +159,9 @@ static const char *const migrations[] = {
 	" started_ms INTEGER, finished_ms INTEGER,"
 	" exit_code INTEGER, signal INTEGER, duration_ms INTEGER,"
 	" error TEXT NOT NULL DEFAULT '',"
+	" upload_token TEXT,"
 	" PRIMARY KEY(job_id, n));"
+	"CREATE UNIQUE INDEX attempts_by_token ON attempts(upload_token);"
 	"CREATE TABLE log_chunks("
 	" job_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
 	" seq INTEGER NOT NULL, stream INTEGER NOT NULL, data BLOB NOT NULL,"
@@ -944,6 +956,97 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, now_ms);
 	return step_done(s, st, "record blob");
+}
+
+/* ---- artifacts and upload tokens ---- */
+
+rc_t store_attempt_set_token(struct store *s, int64_t job, int attempt,
+			     const char *token)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ATTEMPT_TOKEN);
+	sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, job);
+	sqlite3_bind_int(st, 3, attempt);
+	return step_done(s, st, "set upload token");
+}
+
+int store_token_lookup(struct store *s, const char *token, int64_t *job,
+		       int *attempt)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_LOOKUP);
+	int found;
+
+	sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found) {
+		*job = sqlite3_column_int64(st, 0);
+		*attempt = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+rc_t store_artifacts_set(struct store *s, int64_t job,
+			 const struct store_artifact *a, size_t n)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ARTIFACT_CLEAR);
+	sqlite3_bind_int64(st, 1, job);
+	rc = step_done(s, st, "clear artifacts");
+	for (size_t i = 0; !rc && i < n; i++) {
+		st = stmt(s, ST_ARTIFACT_PUT);
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_text(st, 2, a[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, a[i].sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, a[i].size);
+		rc = step_done(s, st, "put artifact");
+	}
+	return rc;
+}
+
+rc_t store_artifact_list(struct store *s, int64_t job,
+			 struct store_artifact **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_ARTIFACT_LIST);
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, job);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_artifact *a = xarray_push(out, n, &cap, sizeof **out);
+
+		a->name = col_text(st, 0);
+		a->sha256 = col_text(st, 1);
+		a->size = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		store_artifact_array_free(out, *n);
+		*n = 0;
+		return db_error(s, "list artifacts");
+	}
+	return RC_OK;
+}
+
+void store_artifact_array_free(struct store_artifact **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((*a)[i].name);
+		free((*a)[i].sha256);
+	}
+	free(*a);
+	*a = NULL;
 }
 
 /* ---- purge ---- */

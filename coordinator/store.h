@@ -176,6 +176,25 @@ int64_t store_builds_started(struct store *s);
 rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained);
 int store_buildlet_drained(struct store *s, const char *name);
 
+struct store_artifact {
+	char *name;   /* path relative to the job's work directory */
+	char *sha256; /* blob digest */
+	int64_t size; /* bytes */
+};
+
+/* The upload token of an attempt (random; valid while it is current). */
+rc_t store_attempt_set_token(struct store *s, int64_t job, int attempt,
+			     const char *token);
+/* 1 if token belongs to the current attempt of an active job. */
+int store_token_lookup(struct store *s, const char *token, int64_t *job,
+		       int *attempt);
+/* Replace a job's artifacts with a[0..n). */
+rc_t store_artifacts_set(struct store *s, int64_t job,
+			 const struct store_artifact *a, size_t n);
+rc_t store_artifact_list(struct store *s, int64_t job,
+			 struct store_artifact **out, size_t *n);
+void store_artifact_array_free(struct store_artifact **a, size_t n);
+
 /* Remember a stored blob (once). */
 rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 		       int64_t now_ms);

@@ -1,0 +1,193 @@
+/* artifacts.c - expand artifact patterns and upload the files (see .h). */
+#include "artifacts.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+#define UPLOAD_TRIES 4
+#define UPLOAD_FIRST_DELAY_MS 500
+
+void artifacts_free(struct proto_artifact **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((*a)[i].name);
+		free((*a)[i].sha256);
+	}
+	free(*a);
+	*a = NULL;
+}
+
+static rc_t hash_file(const char *path, char *hex, int64_t *size,
+		      struct errbuf *eb)
+{
+	FILE *f = fopen(path, "rbe");
+	struct sha256_ctx *sha;
+	unsigned char block[64 * 1024];
+	size_t n;
+
+	if (!f) {
+		errbuf_set(eb, "open %s: %s", path, strerror(errno));
+		return RC_IO;
+	}
+	sha = sha256_new();
+	*size = 0;
+	while ((n = fread(block, 1, sizeof block, f)) > 0) {
+		sha256_update(sha, block, n);
+		*size += (int64_t)n;
+	}
+	sha256_final_hex(&sha, hex);
+	if (ferror(f)) {
+		errbuf_set(eb, "read %s: %s", path, strerror(errno));
+		fclose(f);
+		return RC_IO;
+	}
+	fclose(f);
+	return RC_OK;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+/* A pattern must stay inside the work directory. */
+static int pattern_inside(const char *p)
+{
+	return p[0] && p[0] != '/' && strncmp(p, "../", 3) && strcmp(p, "..") &&
+	       !strstr(p, "/../") &&
+	       (strlen(p) < 3 || strcmp(p + strlen(p) - 3, "/.."));
+}
+
+/* One streaming PUT; 0 on a 200/201 answer. */
+static int put_once(const char *url, const char *path, int64_t size,
+		    const char *token, char *why, size_t why_len)
+{
+	FILE *f = fopen(path, "rbe");
+	CURL *curl = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	char auth[256];
+	long status = 0;
+	CURLcode cc = CURLE_FAILED_INIT;
+
+	if (f && curl) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		if (token[0])
+			hdrs = curl_slist_append(hdrs, auth);
+		/* No 100-continue round trip: we know the server wants it. */
+		hdrs = curl_slist_append(hdrs, "Expect:");
+		curl_easy_setopt(curl, CURLOPT_URL, url);
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_READDATA, f);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+		/* The answer is a small JSON document: discard it. */
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+		cc = curl_easy_perform(curl);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	}
+	if (!f)
+		snprintf(why, why_len, "open %s: %s", path, strerror(errno));
+	else if (cc != CURLE_OK)
+		snprintf(why, why_len, "%s", curl_easy_strerror(cc));
+	else if (status != 200 && status != 201)
+		snprintf(why, why_len, "HTTP %ld", status);
+	curl_slist_free_all(hdrs);
+	if (curl)
+		curl_easy_cleanup(curl);
+	if (f)
+		fclose(f);
+	return cc == CURLE_OK && (status == 200 || status == 201) ? 0 : -1;
+}
+
+static rc_t upload(const char *url, const char *path, int64_t size,
+		   const char *token, const char *name, struct errbuf *eb)
+{
+	char why[256] = "";
+	int delay = UPLOAD_FIRST_DELAY_MS;
+
+	for (int try = 1; try <= UPLOAD_TRIES; try++) {
+		if (!put_once(url, path, size, token, why, sizeof why))
+			return RC_OK;
+		log_warn("artifact %s: upload try %d failed: %s", name, try, why);
+		if (try < UPLOAD_TRIES) {
+			usleep((useconds_t)delay * 1000);
+			delay *= 2;
+		}
+	}
+	errbuf_set(eb, "artifact upload failed: %s: %s", name, why);
+	return RC_IO;
+}
+
+static int seen(const struct proto_artifact *a, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(a[i].name, name))
+			return 1;
+	return 0;
+}
+
+rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
+		      const char *base_url, const char *upload_path,
+		      const char *token, struct proto_artifact **out, size_t *n,
+		      struct errbuf *eb)
+{
+	size_t prefix = strlen(workdir) + 1, cap = 0;
+	rc_t rc = RC_OK;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t p = 0; !rc && p < patterns->n; p++) {
+		char *pat;
+		glob_t g;
+
+		if (!pattern_inside(patterns->v[p])) {
+			errbuf_set(eb, "artifact pattern %.200s leaves the work "
+				   "directory", patterns->v[p]);
+			rc = RC_INVALID;
+			break;
+		}
+		pat = xasprintf("%s/%s", workdir, patterns->v[p]);
+
+		memset(&g, 0, sizeof g);
+		if (glob(pat, 0, NULL, &g) == 0)
+			for (size_t i = 0; !rc && i < g.gl_pathc; i++) {
+				const char *path = g.gl_pathv[i], *name = path + prefix;
+				struct proto_artifact *a;
+				struct stat st;
+				char *url;
+
+				if (lstat(path, &st) || !S_ISREG(st.st_mode) ||
+				    seen(*out, *n, name))
+					continue;
+				a = xarray_push(out, n, &cap, sizeof **out);
+				a->name = xstrdup(name);
+				a->sha256 = xmalloc(SHA256_HEX_LEN + 1);
+				rc = hash_file(path, a->sha256, &a->size, eb);
+				url = xasprintf("%s%s%s", base_url, upload_path,
+						a->sha256);
+				if (!rc)
+					rc = upload(url, path, a->size, token, name, eb);
+				free(url);
+			}
+		globfree(&g);
+		free(pat);
+	}
+	return rc;
+}
