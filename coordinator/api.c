@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "blobs.h"
 #include "clock.h"
@@ -247,22 +248,50 @@ static int drain_buildlet(struct http_conn *h, const char *name, int drained)
 						  s != NULL));
 }
 
+/* Delete blobs nothing refers to any more: rows first (committed), then
+ * files, so a crash in between leaves a stray file, never a dangling row. */
+static int64_t purge_blobs(struct coord *c, int64_t before_ms)
+{
+	char **shas = NULL;
+	size_t n = 0;
+	int64_t gone = 0;
+
+	if (store_blobs_unreferenced(c->store, before_ms, &shas, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		store_blob_forget(c->store, shas[i]);
+	if (!store_flush(c->store))
+		for (size_t i = 0; i < n; i++) {
+			char *path = blobs_path(c->blob_dir, shas[i]);
+
+			gone += unlink(path) == 0;
+			free(path);
+		}
+	for (size_t i = 0; i < n; i++)
+		free(shas[i]);
+	free(shas);
+	return gone;
+}
+
 static int purge(struct http_conn *h)
 {
 	json_t *body = json_loadb((const char *)buf_data(&h->body), h->body.len,
 				  0, NULL);
 	const char *before = json_string_value(json_object_get(body, "before"));
 	int64_t age = before ? clock_parse_duration_ms(before) : -1;
-	int64_t builds = 0, chunks = 0;
+	int64_t builds = 0, chunks = 0, blobs = 0, cutoff = clock_wall_ms() - age;
 	rc_t rc = RC_INVALID;
 
 	if (age >= 0) {
-		rc = store_purge(h->c->store, clock_wall_ms() - age, &builds, &chunks);
+		rc = store_purge(h->c->store, cutoff, &builds, &chunks);
 		if (!rc)
 			rc = store_flush(h->c->store);
 		if (!rc)
-			log_info("purged %lld build(s) older than %s, %lld log chunk(s)",
-				 (long long)builds, before, (long long)chunks);
+			blobs = purge_blobs(h->c, cutoff);
+		if (!rc)
+			log_info("purged %lld build(s) older than %s, %lld log "
+				 "chunk(s), %lld blob(s)", (long long)builds, before,
+				 (long long)chunks, (long long)blobs);
 	}
 	json_decref(body);
 	if (age < 0)
@@ -272,9 +301,10 @@ static int purge(struct http_conn *h)
 	if (rc)
 		return http_respond_error(h, 500, "store", "purge failed");
 	h->c->dash_dirty = 1;
-	return http_respond_json(h, 200, json_pack("{s:I,s:I}", "builds",
+	return http_respond_json(h, 200, json_pack("{s:I,s:I,s:I}", "builds",
 						  (json_int_t)builds, "log_chunks",
-						  (json_int_t)chunks));
+						  (json_int_t)chunks, "blobs",
+						  (json_int_t)blobs));
 }
 
 /* "/api/v1/buildlets/NAME/ACTION" -> name (in out) and action, or NULL. */

@@ -1051,6 +1051,52 @@ void store_artifact_array_free(struct store_artifact **a, size_t n)
 
 /* ---- purge ---- */
 
+rc_t store_blobs_unreferenced(struct store *s, int64_t before_ms,
+			      char ***shas, size_t *n)
+{
+	/* Not named by any artifact or any remaining build's source, older
+	 * than the cutoff, and older than every active attempt (which may
+	 * still report what it uploaded). */
+	const char *sql =
+		"SELECT sha256 FROM blobs WHERE created_ms < ?1"
+		" AND created_ms < coalesce((SELECT min(a.dispatched_ms) FROM"
+		"  attempts a JOIN jobs j ON j.id=a.job_id AND j.attempt=a.n"
+		"  WHERE j.state IN ('dispatched','running')), ?1)"
+		" AND sha256 NOT IN (SELECT sha256 FROM artifacts)"
+		" AND sha256 NOT IN (SELECT json_extract(spec, '$.source.tarball')"
+		"  FROM builds WHERE json_extract(spec, '$.source.tarball')"
+		"  IS NOT NULL)";
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int r;
+
+	*shas = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+		return db_error(s, "unreferenced blobs");
+	sqlite3_bind_int64(st, 1, before_ms);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		*(char **)xarray_push(shas, n, &cap, sizeof **shas) = col_text(st, 0);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? RC_OK : db_error(s, "unreferenced blobs");
+}
+
+rc_t store_blob_forget(struct store *s, const char *sha)
+{
+	sqlite3_stmt *st = NULL;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM blobs WHERE sha256=?", -1,
+			       &st, NULL))
+		return db_error(s, "forget blob");
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "forget blob");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
 		 int64_t *chunks)
 {

@@ -195,6 +195,15 @@ rc_t store_artifact_list(struct store *s, int64_t job,
 			 struct store_artifact **out, size_t *n);
 void store_artifact_array_free(struct store_artifact **a, size_t n);
 
+/*
+ * Blobs created before before_ms that nothing refers to any more (no
+ * artifact, no build's source) and that no active attempt can still claim
+ * (older than the oldest active attempt). *shas is freed by the caller.
+ */
+rc_t store_blobs_unreferenced(struct store *s, int64_t before_ms,
+			      char ***shas, size_t *n);
+rc_t store_blob_forget(struct store *s, const char *sha);
+
 /* Remember a stored blob (once). */
 rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 		       int64_t now_ms);
