@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Artifacts come back content-addressed and verifiable: a program built on
+# the buildlet is uploaded with the attempt's token, its digest equals the
+# file the buildlet built, and it downloads byte-exact; a pattern that
+# matches nothing fails a passing job; a stale or foreign token is refused.
+. "$(dirname "$0")/lib.sh"
+
+start_coord
+start_buildlet b1
+wait_for 20 buildlet_connected b1 || fail "buildlet b1 connected"
+post() { curl -s -X POST "$RFARM_URL/api/v1/builds" -d "$1" | jq .id; }
+
+script=$(cat <<'SH'
+mkdir -p out
+echo 'int puts(const char *); int main(void) { puts("built"); return 0; }' > m.c
+cc -o out/hello m.c
+echo notes > out/notes.txt
+sha256sum out/hello
+SH
+)
+b=$(post "{\"platforms\":[\"linux/amd64\"],\"script\":$(jq -Rn --arg s "$script" '$s'),\"artifacts\":[\"out/hello\",\"out/*.txt\"]}")
+j=$(first_job "$b")
+eq "the build passed" passed "$(wait_job "$j" 60)"
+eq "two artifacts" "out/hello out/notes.txt" "$(api "jobs/$j" | jq -r '[.artifacts[].name] | join(" ")')"
+built=$(api "jobs/$j/log" | awk '/out\/hello/ {print $1}')
+art=$(api "jobs/$j" | jq -r '.artifacts[] | select(.name=="out/hello") | .sha256')
+eq "its digest is that of the file the buildlet built" "$built" "$art"
+curl -s -o "$T/hello" "$RFARM_URL/api/v1/blobs/$art"
+eq "the download hashes to it" "$art" "$(sha256sum "$T/hello" | cut -c1-64)"
+chmod +x "$T/hello"
+eq "and runs" built "$("$T/hello")"
+eq "the size is recorded" "$(stat -c %s "$T/hello")" \
+  "$(api "jobs/$j" | jq '.artifacts[] | select(.name=="out/hello") | .size')"
+hdrs=$(curl -sL -D - -o /dev/null "$RFARM_URL/api/v1/jobs/$j/artifacts/out/hello" | tr -d '\r')
+check "artifact by name redirects" grep -q '^HTTP/1.1 302' <<<"$hdrs"
+check "to a download named hello" grep -qi '^content-disposition: attachment; filename="hello"' <<<"$hdrs"
+eq "the list endpoint" 2 "$(api "jobs/$j/artifacts" | jq '.artifacts | length')"
+eq "an unknown artifact is 404" 404 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$RFARM_URL/api/v1/jobs/$j/artifacts/nope")"
+eq "in the database" 2 "$(db "select count(*) from artifacts where job_id=$j")"
+
+# A pattern that matches nothing turns a passing command into a failure.
+b=$(post '{"platforms":["linux/amd64"],"script":"true","artifacts":["dist/*.tar.gz"]}')
+j2=$(first_job "$b")
+eq "missing artifact: failed" failed "$(wait_job "$j2" 30)"
+eq "naming the pattern" "artifact dist/*.tar.gz: no file matched" "$(job_field "$j2" error)"
+eq "the exit code is still the command's" 0 "$(job_field "$j2" exit_code)"
+# A failing command keeps its own failure.
+b=$(post '{"platforms":["linux/amd64"],"script":"exit 5","artifacts":["dist/*"]}')
+j3=$(first_job "$b")
+eq "exit 5 stays failed with exit 5" "failed 5" \
+  "$(wait_job "$j3" 30) $(job_field "$j3" exit_code)"
+
+# Tokens: a finished attempt's token, and a made-up one, are refused.
+tok=$(db "select upload_token from attempts where job_id=$j")
+echo data >"$T/d"
+S=$(sha256sum "$T/d" | cut -c1-64)
+code() { curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $1" \
+  --data-binary @"$T/d" "$RFARM_URL/api/v1/blobs/$S"; }
+eq "an expired token is 403" 403 "$(code "$tok")"
+eq "a made-up token is 403" 403 "$(code "$(printf 'f%.0s' $(seq 1 64))")"
+check "nothing stored" test ! -e "$DATA/blobs/${S:0:2}/$S"
+eq "bad artifact patterns are refused" bad_artifact \
+  "$(curl -s -X POST "$RFARM_URL/api/v1/builds" \
+     -d '{"platforms":["linux/amd64"],"script":"true","artifacts":["../etc/passwd"]}' | jq -r .error.code)"
+finish
