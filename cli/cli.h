@@ -98,7 +98,6 @@ struct cli_submit_flags {
 	int wait; /* --wait: poll until every job is final */
 	int json; /* --json: print the server's JSON */
 	int help; /* --help was given: print usage, do nothing else */
-	const char *src; /* --src DIR, borrowed from argv; NULL if none */
 };
 
 /*
@@ -110,6 +109,15 @@ struct cli_submit_flags {
  */
 rc_t cli_submit_request(int argc, char **argv, json_t **req,
 			struct cli_submit_flags *flags, struct errbuf *eb);
+/*
+ * The same, and *src is the directory of --src DIR (borrowed from argv;
+ * NULL when not given), which the body cannot carry: the caller packs and
+ * uploads it, then names the blob with cli_submit_source_set.
+ * (cli_submit_request accepts --src and leaves it out.)
+ */
+rc_t cli_submit_request_src(int argc, char **argv, json_t **req,
+			    struct cli_submit_flags *flags, const char **src,
+			    struct errbuf *eb);
 
 /*
  * Make req send the tarball blob with digest sha_hex as the source

@@ -5,6 +5,8 @@
  * Options are read in order and stop at the first "--" (getopt's "+"
  * mode): nothing after it is ever taken for an option, so
  * `-- make -j2 test` reaches the server as ["make","-j2","test"].
+ * `--src DIR` is handed back to the caller, which packs and uploads the
+ * directory before the digest can go into the body.
  */
 #include "cli.h"
 
@@ -52,8 +54,9 @@ static const struct option submit_options[] = {
 struct submit {
 	json_t *req;          /* the body being built; owned */
 	const char *script;   /* --script, borrowed from argv */
+	const char *src;      /* --src, borrowed from argv */
 	int have_priority;    /* --priority was given */
-	struct cli_submit_flags flags; /* --wait, --json, --help, --src */
+	struct cli_submit_flags flags; /* --wait, --json, --help */
 };
 
 /* Priorities are small numbers; the bound only catches typos. */
@@ -178,11 +181,11 @@ static rc_t set_src(struct submit *sb, const char *dir, struct errbuf *eb)
 		errbuf_set(eb, "--src wants a directory, not ''");
 		return RC_INVALID;
 	}
-	if (sb->flags.src) {
+	if (sb->src) {
 		errbuf_set(eb, "give --src once");
 		return RC_INVALID;
 	}
-	sb->flags.src = dir;
+	sb->src = dir;
 	return RC_OK;
 }
 
@@ -260,6 +263,13 @@ static json_t *request_skeleton(void)
 rc_t cli_submit_request(int argc, char **argv, json_t **req,
 			struct cli_submit_flags *flags, struct errbuf *eb)
 {
+	return cli_submit_request_src(argc, argv, req, flags, NULL, eb);
+}
+
+rc_t cli_submit_request_src(int argc, char **argv, json_t **req,
+			    struct cli_submit_flags *flags, const char **src,
+			    struct errbuf *eb)
+{
 	struct submit sb = {.req = request_skeleton()};
 	int c, dashdash, last = 1;
 	rc_t rc = RC_OK;
@@ -285,6 +295,8 @@ rc_t cli_submit_request(int argc, char **argv, json_t **req,
 out:
 	if (flags)
 		*flags = sb.flags;
+	if (src)
+		*src = rc == RC_OK ? sb.src : NULL;
 	if (rc == RC_OK && !sb.flags.help)
 		*req = json_incref(sb.req);
 	json_decref(sb.req);

@@ -243,6 +243,7 @@ out:
 int cmd_submit(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_submit_flags flags;
+	const char *src = NULL;
 	struct api_client *api = NULL;
 	json_t *req = NULL, *reply = NULL;
 	struct errbuf eb = {""};
@@ -250,13 +251,12 @@ int cmd_submit(const struct cli_cmd *cmd, int argc, char **argv)
 	int status;
 	rc_t rc;
 
-	if (cli_submit_request(argc, argv, &req, &flags, &eb))
+	if (cli_submit_request_src(argc, argv, &req, &flags, &src, &eb))
 		return cli_usage_error(cmd, "%s", eb.msg);
 	if (flags.help)
 		return cli_help(cmd);
 	api = api_client_new(NULL);
-	if (flags.src &&
-	    (status = submit_source(cmd, api, flags.src, req)) >= 0)
+	if (src && (status = submit_source(cmd, api, src, req)) >= 0)
 		goto out;
 	rc = api_client_post_json(api, "/api/v1/builds", req, &reply, &eb);
 	if (rc) {
