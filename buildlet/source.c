@@ -145,7 +145,8 @@ static rc_t check_entry(struct archive_entry *e, const char *name,
 		errbuf_set(eb, "entry %.200s leaves the work directory", name);
 		return RC_INVALID;
 	}
-	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+	/* A hard link's type is 0 in tar; its target is checked below. */
+	if (!link && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
 		errbuf_set(eb, "entry %.200s is a device, fifo or socket", name);
 		return RC_INVALID;
 	}

@@ -139,6 +139,8 @@ int coord_run(struct coord *c)
 	while (!c->stop) {
 		if (lws_service(c->ctx, 0) < 0)
 			break;
+		while (c->n_settle)
+			cache_settle(c, c->settle[--c->n_settle]);
 		if (c->sched_pending)
 			orch_schedule(c);
 		if (store_flush(c->store))
@@ -169,6 +171,7 @@ void coord_free(struct coord **cp)
 	store_close(&c->store);
 	lease_free_all(c);
 	metrics_free(&c->metrics);
+	free(c->settle);
 	free(c->dash_dir);
 	free(c->blob_dir);
 	free(c->data_dir);

@@ -76,7 +76,8 @@ int http_respond(struct http_conn *h, int status, const char *content_type,
 {
 	buf_reset(&h->out);
 	h->out_off = 0;
-	if (buf_append(&h->out, body, len) ||
+	/* A HEAD answer has the length of the body, never the body. */
+	if ((strcmp(h->method, "HEAD") && buf_append(&h->out, body, len)) ||
 	    http_write_headers(h, status, content_type, len, NULL, 0))
 		return -1;
 	lws_callback_on_writable(h->wsi);

@@ -44,6 +44,8 @@ struct coord {
 	uint64_t next_session;      /* for session ids */
 	struct list absent;         /* lease.c: buildlets without a session */
 	struct metrics *metrics;    /* metrics.c counters */
+	int64_t *settle;            /* jobs that became final this turn */
+	size_t n_settle, cap_settle; /* (their followers are settled after) */
 	int64_t started_ms;         /* monotonic start, for leases after restart */
 	int64_t lease_checked_ms;   /* monotonic time of the last lease check */
 	double hs_tokens;           /* handshakes that may be admitted now */
@@ -189,6 +191,16 @@ int lease_buildlet_back(struct coord *c, const char *name);
 void lease_check(struct coord *c, int64_t now_ms);
 void lease_free_all(struct coord *c);
 
+/* ---- cache.c: build cache and single flight ---- */
+/* out gets SHA256_HEX_LEN + 1 bytes: the key of a job of spec on platform. */
+void cache_key(json_t *spec, const char *platform, char *out);
+/* Record a new job's key; with lookup, answer it from a passed twin or
+ * queue it behind an active one. */
+void cache_on_new_job(struct coord *c, int64_t job, const char *key,
+		      int lookup);
+/* A job became final: give its followers its result, or let them go. */
+void cache_settle(struct coord *c, int64_t leader);
+
 /* ---- metrics.c: counters for GET /metrics ---- */
 struct metrics;
 struct metrics *metrics_new(void);
@@ -203,6 +215,8 @@ void metrics_job_duration(struct metrics *m, int64_t duration_ms);
 void metrics_log_bytes(struct metrics *m, size_t n);
 /* A buildlet said hello; reconnect is 1 if it had been connected before. */
 void metrics_buildlet_hello(struct metrics *m, int reconnect);
+void metrics_cache_hit(struct metrics *m);
+void metrics_cache_attached(struct metrics *m);
 /* A buildlet handshake was turned away (rate limit). */
 void metrics_handshake_refused(struct metrics *m);
 /* Append the Prometheus text exposition of everything to out. */

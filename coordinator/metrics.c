@@ -36,6 +36,8 @@ struct metrics {
 	uint64_t hellos;                     /* sessions accepted */
 	uint64_t reconnects;                 /* of them, buildlets coming back */
 	uint64_t handshakes_refused;         /* turned away by the rate limit */
+	uint64_t cache_hits;                 /* jobs answered from the store */
+	uint64_t cache_attached;             /* jobs that waited for a twin */
 	struct histogram duration;           /* job process wall time */
 	struct histogram queue_wait;         /* creation to dispatch */
 };
@@ -97,6 +99,16 @@ void metrics_buildlet_hello(struct metrics *m, int reconnect)
 {
 	m->hellos++;
 	m->reconnects += reconnect != 0;
+}
+
+void metrics_cache_hit(struct metrics *m)
+{
+	m->cache_hits++;
+}
+
+void metrics_cache_attached(struct metrics *m)
+{
+	m->cache_attached++;
 }
 
 void metrics_handshake_refused(struct metrics *m)
@@ -247,6 +259,10 @@ void metrics_render(struct coord *c, struct buf *out)
 	counter(out, "rfarm_buildlet_reconnects_total",
 		"Sessions from buildlets that had been connected before.",
 		m->reconnects);
+	counter(out, "rfarm_cache_hits_total",
+		"Jobs answered from the store without running.", m->cache_hits);
+	counter(out, "rfarm_cache_attached_total",
+		"Jobs that waited for an identical running job.", m->cache_attached);
 	counter(out, "rfarm_handshakes_refused_total",
 		"Buildlet handshakes turned away by the rate limit.",
 		m->handshakes_refused);

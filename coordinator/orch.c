@@ -36,6 +36,9 @@ int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
 	if (job_state_final(to)) {
 		metrics_job_final(c->metrics, to);
 		c->sched_pending = 1;
+		/* Followers take the result once it is stored: after the turn. */
+		*(int64_t *)xarray_push(&c->settle, &c->n_settle, &c->cap_settle,
+					sizeof *c->settle) = job;
 	} else if (to == JOB_QUEUED) {
 		c->sched_pending = 1;
 	}

@@ -28,6 +28,7 @@
 	X(ST_JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id=?")            \
 	X(ST_JOB_LIST_BUILD, "SELECT " JOB_COLS " FROM jobs WHERE build_id=? ORDER BY id") \
 	X(ST_JOB_QUEUE, "SELECT " JOB_COLS " FROM jobs WHERE state='queued'" \
+	  " AND attached_to IS NULL"                                         \
 	  " ORDER BY priority DESC, created_ms, id LIMIT ?")                 \
 	X(ST_JOB_ACTIVE, "SELECT " JOB_COLS " FROM jobs"                     \
 	  " WHERE state IN ('dispatched','running') ORDER BY id")            \
@@ -68,6 +69,21 @@
 	X(ST_ARTIFACT_CLEAR, "DELETE FROM artifacts WHERE job_id=?")         \
 	X(ST_ARTIFACT_LIST, "SELECT name, sha256, size FROM artifacts"       \
 	  " WHERE job_id=? ORDER BY name")                                   \
+	X(ST_JOB_SET_KEY, "UPDATE jobs SET cache_key=? WHERE id=?")          \
+	X(ST_CACHE_HIT, "SELECT id FROM jobs WHERE cache_key=? AND"           \
+	  " state='passed' AND id<>? ORDER BY finished_ms DESC LIMIT 1")      \
+	X(ST_CACHE_LEADER, "SELECT id FROM jobs WHERE cache_key=? AND id<>?"   \
+	  " AND attached_to IS NULL AND state IN"                            \
+	  " ('queued','dispatched','running') ORDER BY id LIMIT 1")           \
+	X(ST_JOB_ATTACH, "UPDATE jobs SET attached_to=?, reason=? WHERE id=?") \
+	X(ST_JOB_FOLLOWERS, "SELECT " JOB_COLS " FROM jobs WHERE"             \
+	  " attached_to=? AND state='queued' ORDER BY id")                   \
+	X(ST_JOB_CACHED, "UPDATE jobs SET state=?, cached=1, cached_from=?,"  \
+	  " attached_to=NULL, exit_code=?, signal=?, duration_ms=?, error=?,"  \
+	  " finished_ms=?, reason='' WHERE id=?")                            \
+	X(ST_ARTIFACT_COPY, "INSERT OR REPLACE INTO artifacts(job_id, name,"  \
+	  " sha256, size) SELECT ?, name, sha256, size FROM artifacts"       \
+	  " WHERE job_id=?")                                                 \
 	X(ST_BLOB_RECORD, "INSERT OR IGNORE INTO blobs(sha256, size, created_ms)" \
 	  " VALUES(?,?,?)")                                                  \
 	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
@@ -101,7 +117,8 @@
 	" attempt, buildlet, coalesce(started_ms,0),"                   \
 	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
 	" coalesce(signal,0), coalesce(duration_ms,0), error, reason,"   \
-	" cancel_requested, lost, deadline_ms"
+	" cancel_requested, lost, deadline_ms, coalesce(cache_key,''),"     \
+	" cached, coalesce(cached_from,0), coalesce(attached_to,0)"
 
 enum stmt_id {
 #define STMT_ENUM(id, sql) id,
@@ -144,6 +161,7 @@ static const char *const migrations[] = {
 	" error TEXT NOT NULL DEFAULT '',"
 	" reason TEXT NOT NULL DEFAULT '',"
 	" cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0,"
+	" cached_from INTEGER, attached_to INTEGER,"
 	" cancel_requested INTEGER NOT NULL DEFAULT 0,"
 	" lost INTEGER NOT NULL DEFAULT 0,"
 	" deadline_ms INTEGER NOT NULL DEFAULT 0);"
@@ -151,6 +169,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX jobs_queue ON jobs(priority DESC, created_ms, id)"
 	" WHERE state='queued';"
 	"CREATE INDEX jobs_by_state ON jobs(state);"
+	"CREATE INDEX jobs_by_key ON jobs(cache_key, state);"
+	"CREATE INDEX jobs_by_leader ON jobs(attached_to);"
 	"CREATE TABLE attempts("
 	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
 	" n INTEGER NOT NULL,"
@@ -504,10 +524,15 @@ static void job_from_row(sqlite3_stmt *st, struct store_job *j)
 	j->cancel_requested = sqlite3_column_int(st, 16);
 	j->lost = sqlite3_column_int(st, 17);
 	j->deadline_ms = sqlite3_column_int64(st, 18);
+	j->cache_key = col_text(st, 19);
+	j->cached = sqlite3_column_int(st, 20);
+	j->cached_from = sqlite3_column_int64(st, 21);
+	j->attached_to = sqlite3_column_int64(st, 22);
 }
 
 void store_job_clear(struct store_job *j)
 {
+	free(j->cache_key);
 	free(j->platform);
 	free(j->labels);
 	free(j->buildlet);
@@ -524,6 +549,7 @@ void store_job_copy(struct store_job *dst, const struct store_job *src)
 	dst->buildlet = xstrdup(src->buildlet);
 	dst->error = xstrdup(src->error);
 	dst->reason = xstrdup(src->reason);
+	dst->cache_key = xstrdup(src->cache_key);
 }
 
 void store_job_push(struct store_job **v, size_t *n, size_t *cap,
@@ -956,6 +982,96 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, now_ms);
 	return step_done(s, st, "record blob");
+}
+
+/* ---- the build cache ---- */
+
+rc_t store_job_set_cache_key(struct store *s, int64_t id, const char *key)
+{
+	return write_text_id(s, ST_JOB_SET_KEY, key, id, "set cache key");
+}
+
+/* One id from a (text, id) query, 0 if none. */
+static int64_t find_job(struct store *s, enum stmt_id id, const char *key,
+			int64_t not_id)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int64_t found = 0;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, not_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		found = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return found;
+}
+
+int64_t store_cache_hit(struct store *s, const char *key, int64_t not_id)
+{
+	return find_job(s, ST_CACHE_HIT, key, not_id);
+}
+
+int64_t store_cache_leader(struct store *s, const char *key, int64_t not_id)
+{
+	return find_job(s, ST_CACHE_LEADER, key, not_id);
+}
+
+rc_t store_job_attach(struct store *s, int64_t id, int64_t leader,
+		      const char *reason)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_ATTACH);
+	if (leader)
+		sqlite3_bind_int64(st, 1, leader);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, id);
+	return step_done(s, st, "attach job");
+}
+
+rc_t store_job_followers(struct store *s, int64_t leader, struct store_job **jobs,
+			 size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_FOLLOWERS);
+	size_t cap = 0;
+	int r;
+
+	*jobs = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, leader);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		job_from_row(st, xarray_push(jobs, n, &cap, sizeof **jobs));
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RC_OK : db_error(s, "list followers");
+}
+
+rc_t store_job_answer_from(struct store *s, int64_t id, const struct store_job *from,
+			   int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_CACHED);
+	sqlite3_bind_text(st, 1, job_state_name(from->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from->cached_from ? from->cached_from : from->id);
+	sqlite3_bind_int(st, 3, from->exit_code);
+	sqlite3_bind_int(st, 4, from->signal);
+	sqlite3_bind_int64(st, 5, from->duration_ms);
+	sqlite3_bind_text(st, 6, from->error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, now_ms);
+	sqlite3_bind_int64(st, 8, id);
+	rc = step_done(s, st, "answer from cache");
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ARTIFACT_COPY);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, from->id);
+	return step_done(s, st, "copy artifacts");
 }
 
 /* ---- artifacts and upload tokens ---- */

@@ -52,6 +52,11 @@ struct store_job {
 	int64_t deadline_ms; /* wall time by which the current attempt must
 				have ended (its timeout plus a margin), 0 if
 				none: the coordinator's backstop */
+	char *cache_key;     /* SHA-256 of its canonical spec, "" if none */
+	int cached;          /* its result was taken from another job */
+	int64_t cached_from; /* that job (the one that ran), 0 if none */
+	int64_t attached_to; /* queued behind an identical job that runs for
+				it (single flight), 0 if none */
 };
 
 struct store_attempt {
@@ -181,6 +186,22 @@ struct store_artifact {
 	char *sha256; /* blob digest */
 	int64_t size; /* bytes */
 };
+
+/* ---- build cache ---- */
+rc_t store_job_set_cache_key(struct store *s, int64_t id, const char *key);
+/* The newest passed job with this key (not not_id), or 0. */
+int64_t store_cache_hit(struct store *s, const char *key, int64_t not_id);
+/* The oldest unattached active job with this key (not not_id), or 0. */
+int64_t store_cache_leader(struct store *s, const char *key, int64_t not_id);
+/* Queue id behind leader (0 detaches), with a reason. */
+rc_t store_job_attach(struct store *s, int64_t id, int64_t leader,
+		      const char *reason);
+/* Queued jobs attached to leader. */
+rc_t store_job_followers(struct store *s, int64_t leader,
+			 struct store_job **jobs, size_t *n);
+/* Give job id the result (state, exit, error, artifacts) of job from. */
+rc_t store_job_answer_from(struct store *s, int64_t id,
+			   const struct store_job *from, int64_t now_ms);
 
 /* The upload token of an attempt (random; valid while it is current). */
 rc_t store_attempt_set_token(struct store *s, int64_t job, int attempt,
