@@ -21,7 +21,7 @@
 #define BODY(extra) "{\"platforms\":[\"linux/amd64\"],\"command\":[\"make\"]" extra "}"
 /* The spec of BODY("") with the timeout_s, priority and idle timeout given. */
 #define SPEC_IDLE(prio, tmo, idle)                                          \
-	"{\"command\":[\"make\"],\"env\":{},\"idle_timeout_s\":" #idle ","    \
+	"{\"artifacts\":[],\"command\":[\"make\"],\"env\":{},\"idle_timeout_s\":" #idle ","    \
 	"\"labels\":[],\"platforms\":[\"linux/amd64\"],\"priority\":" #prio    \
 	",\"timeout_s\":" #tmo "}"
 #define SPEC(prio, tmo) SPEC_IDLE(prio, tmo, 0)
@@ -72,12 +72,12 @@ static void test_good_requests(void **state)
 	} cases[] = {
 		{BODY(""), SPEC(0, 0)},
 		{"{\"command\":[\"make\",\"test\",\"\"],\"platforms\":[\"linux/amd64\"]}",
-		 "{\"command\":[\"make\",\"test\",\"\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
+		 "{\"artifacts\":[],\"command\":[\"make\",\"test\",\"\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
 		 "\"platforms\":[\"linux/amd64\"],\"priority\":0,\"timeout_s\":0}"},
 		{"{\"platforms\":[\"linux/amd64\",\"linux/arm64\"],"
 		 "\"script\":\"make && make test\",\"env\":{\"CC\":\"cc\",\"X\":\"\"},"
 		 "\"labels\":[\"large\",\"gpu\"],\"priority\":5,\"timeout\":\"10m\"}",
-		 "{\"env\":{\"CC\":\"cc\",\"X\":\"\"},\"idle_timeout_s\":0,\"labels\":[\"large\",\"gpu\"],"
+		 "{\"artifacts\":[],\"env\":{\"CC\":\"cc\",\"X\":\"\"},\"idle_timeout_s\":0,\"labels\":[\"large\",\"gpu\"],"
 		 "\"platforms\":[\"linux/amd64\",\"linux/arm64\"],\"priority\":5,"
 		 "\"script\":\"make && make test\",\"timeout_s\":600}"},
 		{BODY(",\"timeout\":\"90s\""), SPEC(0, 90)},
@@ -91,12 +91,16 @@ static void test_good_requests(void **state)
 		{BODY(",\"env\":{},\"labels\":[]"), SPEC(0, 0)},
 		{BODY(",\"idle_timeout\":\"5m\""), SPEC_IDLE(0, 0, 300)},
 		{BODY(",\"idle_timeout\":45"), SPEC_IDLE(0, 0, 45)},
+		{BODY(",\"artifacts\":[\"out/*.tar.gz\",\"bin/x\"]"),
+		 "{\"artifacts\":[\"out/*.tar.gz\",\"bin/x\"],\"command\":[\"make\"],"
+		 "\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
+		 "\"platforms\":[\"linux/amd64\"],\"priority\":0,\"timeout_s\":0}"},
 		{BODY(",\"source\":{\"tarball\":\"" SHA64 "\"}"),
-		 "{\"command\":[\"make\"],\"env\":{},\"idle_timeout_s\":0,"
+		 "{\"artifacts\":[],\"command\":[\"make\"],\"env\":{},\"idle_timeout_s\":0,"
 		 "\"labels\":[],\"platforms\":[\"linux/amd64\"],\"priority\":0,"
 		 "\"source\":{\"tarball\":\"" SHA64 "\"},\"timeout_s\":0}"},
 		{"{\"platforms\":[\"windows/arm64\",\"plan9/386\"],\"command\":[\"x\"]}",
-		 "{\"command\":[\"x\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
+		 "{\"artifacts\":[],\"command\":[\"x\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
 		 "\"platforms\":[\"windows/arm64\",\"plan9/386\"],\"priority\":0,"
 		 "\"timeout_s\":0}"},
 		/* Whitespace and key order do not matter. */
@@ -210,8 +214,10 @@ static void test_bad_requests(void **state)
 		{BODY(",\"source\":{\"tarball\":7}"), "bad_source", "SHA-256"},
 		{BODY(",\"source\":\"x.tar.gz\""), "bad_source", "tarball"},
 		{BODY(",\"source\":{\"zip\":\"x\"}"), "bad_source", "tarball"},
-		{BODY(",\"artifacts\":[\"out/*\"]"), "unsupported",
-		 "\"artifacts\" is not supported"},
+		{BODY(",\"artifacts\":[\"../out/*\"]"), "bad_artifact", "inside the work"},
+		{BODY(",\"artifacts\":[\"/etc/passwd\"]"), "bad_artifact", "inside the work"},
+		{BODY(",\"artifacts\":[\"a/../../b\"]"), "bad_artifact", "inside the work"},
+		{BODY(",\"artifacts\":\"out/*\""), "bad_artifact", "array"},
 		/* JSON itself */
 		{"{\"platforms\": [", "bad_json", "(line 1, column"},
 		{"{\n\"platforms\": [\"linux/amd64\"],\n\"command\": [make]\n}", "bad_json",
