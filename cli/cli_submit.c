@@ -31,6 +31,8 @@ enum {
 	OPT_WAIT,
 	OPT_JSON,
 	OPT_SRC,
+	OPT_ARTIFACT,
+	OPT_NO_CACHE,
 };
 
 static const char submit_optstring[] = "+:h";
@@ -46,6 +48,8 @@ static const struct option submit_options[] = {
 	{"wait", no_argument, NULL, OPT_WAIT},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"src", required_argument, NULL, OPT_SRC},
+	{"artifact", required_argument, NULL, OPT_ARTIFACT},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -148,6 +152,26 @@ static rc_t add_label(struct submit *sb, const char *l, struct errbuf *eb)
 	return RC_OK;
 }
 
+/* --artifact: a path or glob inside the work directory, sent as given. */
+static rc_t add_artifact(struct submit *sb, const char *a, struct errbuf *eb)
+{
+	json_t *arr = json_object_get(sb->req, "artifacts");
+
+	if (!a[0] || a[0] == '/' || !strcmp(a, "..") || !strncmp(a, "../", 3) ||
+	    strstr(a, "/../")) {
+		errbuf_set(eb, "bad --artifact '%s': want a path or glob inside "
+			   "the work directory, such as out/*.tar.gz", a);
+		return RC_INVALID;
+	}
+	if (!arr) {
+		arr = json_array();
+		json_object_set_new(sb->req, "artifacts", arr);
+	}
+	if (!array_has(arr, a))
+		json_array_append_new(arr, json_string(a));
+	return RC_OK;
+}
+
 /* --timeout and --idle-timeout: the text goes as given, for the server
  * to parse; checking it here turns a typo into a usage error. */
 static rc_t set_duration(struct submit *sb, const char *key, const char *opt,
@@ -207,6 +231,10 @@ static rc_t submit_option(struct submit *sb, int c, char **argv,
 	case OPT_WAIT: sb->flags.wait = 1; return RC_OK;
 	case OPT_JSON: sb->flags.json = 1; return RC_OK;
 	case OPT_SRC: return set_src(sb, optarg, eb);
+	case OPT_ARTIFACT: return add_artifact(sb, optarg, eb);
+	case OPT_NO_CACHE:
+		json_object_set_new(sb->req, "no_cache", json_true());
+		return RC_OK;
 	case 'h': sb->flags.help = 1; return RC_OK;
 	default:
 		cli_getopt_error(argv, submit_optstring, c, eb);

@@ -31,7 +31,7 @@ static json_t *time_json(int64_t ms)
 
 static json_t *job_json(const struct store_job *j)
 {
-	return json_pack("{s:I,s:I,s:s,s:s,s:i,s:i,s:s,s:s,s:i,s:o,s:o,s:o,s:I,s:s,s:b,s:o}",
+	json_t *out = json_pack("{s:I,s:I,s:s,s:s,s:i,s:i,s:s,s:s,s:i,s:o,s:o,s:o,s:I,s:s,s:b,s:o}",
 			 "id", (json_int_t)j->id, "build", (json_int_t)j->build_id,
 			 "platform", j->platform, "state", job_state_name(j->state),
 			 "exit_code", j->exit_code, "signal", j->signal,
@@ -40,8 +40,12 @@ static json_t *job_json(const struct store_job *j)
 			 "started", time_json(j->started_ms),
 			 "finished", time_json(j->finished_ms),
 			 "duration_ms", (json_int_t)j->duration_ms,
-			 "reason", j->reason, "cached", 0,
+			 "reason", j->reason, "cached", j->cached,
 			 "labels", json_loads(j->labels, 0, NULL));
+
+	json_object_set_new(out, "cached_from",
+			    j->cached_from ? json_integer(j->cached_from) : json_null());
+	return out;
 }
 
 /* The build's state summarises its jobs' states. */
@@ -120,10 +124,18 @@ static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
 	rc_t rc;
 
 	rc = store_build_insert(c->store, now, priority, text, build);
-	json_array_foreach(plats, i, p)
+	json_array_foreach(plats, i, p) {
+		char key[SHA256_HEX_LEN + 1];
+
 		if (!rc)
 			rc = store_job_insert(c->store, *build, json_string_value(p),
 					      labels, priority, now, &job);
+		if (rc)
+			break;
+		cache_key(spec, json_string_value(p), key);
+		cache_on_new_job(c, job, key,
+				 !json_is_true(json_object_get(spec, "no_cache")));
+	}
 	free(labels);
 	free(text);
 	if (!rc)

@@ -150,6 +150,14 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 	if (store_job_get(h->c->store, job, &j))
 		return http_respond_error(h, 404, "not_found", "no job %lld",
 					  (long long)job);
+	if (j.cached_from) {
+		/* Answered from another job: its log is this job's log. */
+		job = j.cached_from;
+		store_job_clear(&j);
+		if (store_job_get(h->c->store, job, &j))
+			return http_respond_error(h, 404, "not_found", "the job "
+						  "this one was answered from is gone");
+	}
 	h->streaming = 1;
 	h->follow = follow;
 	h->job = job;

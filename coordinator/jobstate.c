@@ -32,8 +32,9 @@ int job_state_legal(enum job_state from, enum job_state to)
 {
 	switch (from) {
 	case JOB_QUEUED:
+		/* passed and failed: answered from an identical job. */
 		return to == JOB_DISPATCHED || to == JOB_CANCELLED ||
-		       to == JOB_ERROR || to == JOB_PASSED;
+		       to == JOB_ERROR || to == JOB_PASSED || to == JOB_FAILED;
 	case JOB_DISPATCHED:
 		/* A buildlet may report done without started (exec failed),
 		 * and a lost buildlet sends the job back to the queue. */

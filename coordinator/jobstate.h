@@ -8,6 +8,7 @@
  *   queued -> dispatched -> running -> passed | failed | cancelled | error
  *        \______________ (buildlet lost) -> queued again, attempt+1
  *   failed | cancelled | error -> queued (retry), attempt+1
+ *   queued -> passed | failed (answered from an identical job: cache.c)
  */
 #ifndef RFARM_JOBSTATE_H
 #define RFARM_JOBSTATE_H

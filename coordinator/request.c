@@ -212,6 +212,17 @@ static rc_t parse_artifacts(json_t *in, json_t *spec, struct request_error *err)
 	return RC_OK;
 }
 
+static rc_t parse_no_cache(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *v = json_object_get(in, "no_cache");
+
+	if (v && !json_is_boolean(v))
+		return fail(err, "bad_no_cache", "\"no_cache\" must be true or false");
+	if (json_is_true(v))
+		json_object_set_new(spec, "no_cache", json_true());
+	return RC_OK;
+}
+
 /* {"tarball": "<sha256>"}; git sources are not supported yet. */
 static rc_t parse_source(json_t *in, json_t *spec, struct request_error *err)
 {
@@ -261,7 +272,8 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 
 static const char *const known_keys[] = {"platforms", "command", "script", "env",
 					 "labels", "priority", "timeout",
-					 "idle_timeout", "source", "artifacts"};
+					 "idle_timeout", "source", "artifacts",
+					 "no_cache"};
 
 static rc_t check_keys(json_t *in, struct request_error *err)
 {
@@ -306,6 +318,8 @@ rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 		rc = parse_source(in, out, err);
 	if (!rc)
 		rc = parse_artifacts(in, out, err);
+	if (!rc)
+		rc = parse_no_cache(in, out, err);
 	json_decref(in);
 	if (rc) {
 		json_decref(out);

@@ -5,7 +5,8 @@
  * is what the store keeps and what dispatch turns into "run" messages:
  *   {"platforms":[...], "command":[...] | "script":"...", "env":{...},
  *    "labels":[...], "priority":N, "timeout_s":N, "idle_timeout_s":N,
- *    "artifacts":[...], "source":{"tarball":"<sha256>"} (if given)}
+ *    "artifacts":[...], "source":{"tarball":"<sha256>"} (if given),
+ *    "no_cache":true (if given)}
  * (timeout_s 0: the coordinator's default; idle_timeout_s 0: none)
  */
 #ifndef RFARM_REQUEST_H

@@ -15,8 +15,8 @@
 
 /*
  * legal[from][to], from the life cycle in jobstate.h / DESIGN.md:
- *   queued     -> dispatched, cancelled, error, and passed (answered from
- *                 the cache without running)
+ *   queued     -> dispatched, cancelled, error, and passed or failed
+ *                 (answered from an identical job without running)
  *   dispatched -> running, queued (buildlet lost), any final state (a
  *                 buildlet may report done without started)
  *   running    -> queued (buildlet lost), any final state
@@ -33,7 +33,7 @@
 #define E JOB_ERROR
 static const int legal[JOB__COUNT][JOB__COUNT] = {
 	/*          Q  D  R  P  F  C  E */
-	[Q] = {0, 1, 0, 1, 0, 1, 1},
+	[Q] = {0, 1, 0, 1, 1, 1, 1},
 	[D] = {1, 0, 1, 1, 1, 1, 1},
 	[R] = {1, 0, 0, 1, 1, 1, 1},
 	[P] = {0, 0, 0, 0, 0, 0, 0},
