@@ -163,5 +163,6 @@ int cmd_cancel(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_retry(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_drain(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_purge(const struct cli_cmd *cmd, int argc, char **argv);
+int cmd_get(const struct cli_cmd *cmd, int argc, char **argv);
 
 #endif

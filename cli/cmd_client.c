@@ -10,6 +10,7 @@
  * (pack.h) and uploads it as a blob unless the coordinator has it already.
  */
 #include "cli.h"
+#include "fsutil.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -637,5 +638,141 @@ int cmd_purge(const struct cli_cmd *cmd, int argc, char **argv)
 	body = json_pack("{s:s}", "before", before);
 	status = post_and_print(cmd, "/api/v1/purge", body, json, purge_line);
 	json_decref(body);
+	return status;
+}
+
+/* ---- rfarm get ---- */
+
+struct download {
+	FILE *f;                 /* the file being written */
+	struct sha256_ctx *sha;  /* digest of what arrived */
+	struct errbuf *eb;       /* where a write error is said */
+};
+
+static int on_artifact_bytes(void *ud, const void *p, size_t n)
+{
+	struct download *d = ud;
+
+	sha256_update(d->sha, p, n);
+	if (fwrite(p, 1, n, d->f) != n) {
+		errbuf_set(d->eb, "write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A name from the server, used as a path under the output directory:
+ * relative, no "..", no empty components. */
+static int artifact_name_safe(const char *name)
+{
+	const char *c = name;
+
+	if (!*name || *name == '/')
+		return 0;
+	while (*c) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 2 && !strncmp(c, "..", 2)) ||
+		    (n == 1 && *c == '.'))
+			return 0;
+		c += n + (c[n] == '/');
+	}
+	return 1;
+}
+
+/* Download one artifact to dir/name through a temporary file, verifying
+ * its digest before the file takes its name. */
+static rc_t get_artifact(struct api_client *api, const json_t *a,
+			 const char *dir, struct errbuf *eb)
+{
+	const char *name = json_string_value(json_object_get(a, "name"));
+	const char *want = json_string_value(json_object_get(a, "sha256"));
+	char *path, *tmp, *slash, got[SHA256_HEX_LEN + 1], url[128];
+	struct download d = {NULL, NULL, eb};
+	rc_t rc;
+
+	if (!name || !want || !artifact_name_safe(name) || !sha256_hex_valid(want)) {
+		errbuf_set(eb, "the server listed an unusable artifact name");
+		return RC_PROTO;
+	}
+	path = xasprintf("%s/%s", dir, name);
+	tmp = xasprintf("%s.part", path);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	rc = fs_mkdirs(path, 0755, eb);
+	*slash = '/';
+	if (!rc && !(d.f = fopen(tmp, "wbe"))) {
+		errbuf_set(eb, "%s: %s", tmp, strerror(errno));
+		rc = RC_IO;
+	}
+	if (!rc) {
+		d.sha = sha256_new();
+		snprintf(url, sizeof url, "/api/v1/blobs/%s", want);
+		rc = api_client_get_stream(api, url, on_artifact_bytes, &d, eb);
+		sha256_final_hex(&d.sha, got);
+		if (fclose(d.f) && !rc) {
+			errbuf_set(eb, "%s: %s", tmp, strerror(errno));
+			rc = RC_IO;
+		}
+	}
+	if (!rc && strcmp(got, want)) {
+		errbuf_set(eb, "%s: downloaded bytes hash to %s, not %s", name, got,
+			   want);
+		rc = RC_INVALID;
+	}
+	if (!rc && rename(tmp, path) < 0) {
+		errbuf_set(eb, "%s: %s", path, strerror(errno));
+		rc = RC_IO;
+	}
+	if (rc)
+		unlink(tmp);
+	else
+		printf("%s  %s\n", want, path);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int cmd_get(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ".";
+	struct api_client *api = NULL;
+	struct errbuf eb = {""};
+	json_t *list = NULL, *a;
+	char path[96];
+	size_t i;
+	int c, status;
+	long id;
+	rc_t rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd);
+		if (c == 'o') {
+			dir = optarg;
+			continue;
+		}
+		cli_getopt_error(argv, ":ho:", c, &eb);
+		return cli_usage_error(cmd, "%s", eb.msg);
+	}
+	if ((status = one_id(cmd, argc, argv, "job", &id)) >= 0)
+		return status;
+	snprintf(path, sizeof path, "/api/v1/jobs/%ld/artifacts", id);
+	api = api_client_new(NULL);
+	rc = api_client_get_json(api, path, &list, &eb);
+	json_array_foreach(json_object_get(list, "artifacts"), i, a)
+		if (!rc)
+			rc = get_artifact(api, a, dir, &eb);
+	if (!rc && json_array_size(json_object_get(list, "artifacts")) == 0)
+		fprintf(stderr, "rfarm get: job %ld has no artifacts\n", id);
+	status = rc ? api_fail(cmd, rc, &eb) : CLI_EXIT_OK;
+	json_decref(list);
+	api_client_free(&api);
 	return status;
 }

@@ -150,6 +150,15 @@ static const char usage_drain[] =
 	"Let a buildlet finish its running jobs and give it no more, for\n"
 	"maintenance. It stays drained across reconnects until --undo.\n";
 
+static const char usage_get[] =
+	"usage: rfarm get JOB [-o DIR]\n"
+	"\n"
+	"Download every artifact of a job into DIR (default .), keeping their\n"
+	"paths, and check each against its SHA-256 before it takes its name.\n"
+	"Prints \"SHA256  PATH\" per file (sha256sum -c reads it).\n"
+	"\n"
+	"  -o, --output DIR  where to put them\n";
+
 static const char usage_purge[] =
 	"usage: rfarm purge --before AGE [--json]\n"
 	"\n"
@@ -180,6 +189,7 @@ static const struct cli_cmd commands[] = {
 	{"cancel", "cancel a build's unfinished jobs", cmd_cancel,
 	 usage_cancel},
 	{"retry", "run a build's failed jobs again", cmd_retry, usage_retry},
+	{"get", "download a job's artifacts, verified", cmd_get, usage_get},
 	{"drain", "stop giving a buildlet new jobs", cmd_drain, usage_drain},
 	{"purge", "delete old finished builds and their logs", cmd_purge,
 	 usage_purge},

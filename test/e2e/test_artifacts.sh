@@ -39,6 +39,20 @@ eq "an unknown artifact is 404" 404 \
   "$(curl -s -o /dev/null -w '%{http_code}' "$RFARM_URL/api/v1/jobs/$j/artifacts/nope")"
 eq "in the database" 2 "$(db "select count(*) from artifacts where job_id=$j")"
 
+# rfarm get downloads all of them, verified, under their paths.
+(cd "$T" && "$RFARM" get "$j" -o got >"$T/get.out")
+eq "rfarm get exits 0" 0 $?
+check "it wrote out/hello" cmp "$T/got/out/hello" "$T/hello"
+check "and out/notes.txt" test "$(cat "$T/got/out/notes.txt")" = notes
+check "its listing verifies with sha256sum -c" sh -c "cd '$T' && sha256sum -c --quiet get.out"
+# A blob damaged on the coordinator's disk is caught, and not kept.
+chmod u+w "$DATA/blobs/${art:0:2}/$art"
+printf 'X' | dd of="$DATA/blobs/${art:0:2}/$art" bs=1 seek=10 conv=notrunc 2>/dev/null
+"$RFARM" get "$j" -o "$T/got2" >/dev/null 2>"$T/get2.err"
+eq "a damaged download fails" 1 $?
+check "saying so ($(cat "$T/get2.err"))" grep -q "hash to" "$T/get2.err"
+check "and leaves no file" test ! -e "$T/got2/out/hello" -a ! -e "$T/got2/out/hello.part"
+
 # A pattern that matches nothing turns a passing command into a failure.
 b=$(post '{"platforms":["linux/amd64"],"script":"true","artifacts":["dist/*.tar.gz"]}')
 j2=$(first_job "$b")
