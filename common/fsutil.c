@@ -162,3 +162,14 @@ rc_t fs_remove_tree(const char *path, struct errbuf *eb)
 	}
 	return RC_OK;
 }
+
+void fs_start_writeback(int fd, int64_t off, int64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+	(void)off;
+	(void)len;
+#endif
+}

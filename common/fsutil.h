@@ -9,6 +9,7 @@
 #define RFARM_FSUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "rc.h"
@@ -23,6 +24,13 @@ rc_t fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode,
 /* Read a whole file of at most max bytes; *out is NUL-terminated. */
 rc_t fs_read_all(const char *path, size_t max, char **out, size_t *len,
 		 struct errbuf *eb);
+
+/*
+ * Ask the kernel to start writing fd's bytes [off, off+len) to disk now,
+ * without waiting, so that a later fsync has little left to do (Linux
+ * sync_file_range; elsewhere a no-op).
+ */
+void fs_start_writeback(int fd, int64_t off, int64_t len);
 
 /* rm -rf; does not follow symbolic links. */
 rc_t fs_remove_tree(const char *path, struct errbuf *eb);

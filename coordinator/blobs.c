@@ -14,6 +14,8 @@
 #include "fsutil.h"
 #include "xalloc.h"
 
+#define WRITEBACK_STEP ((int64_t)16 << 20)
+
 struct blob_upload {
 	char *root;              /* blob store root */
 	char want[SHA256_HEX_LEN + 1]; /* the name it must hash to */
@@ -23,6 +25,7 @@ struct blob_upload {
 	int64_t length;          /* announced length, -1 if unknown */
 	int64_t max;             /* largest accepted */
 	int64_t got;             /* bytes received */
+	int64_t flushed;         /* bytes handed to writeback so far */
 	rc_t err;                /* first error */
 	char errmsg[200];        /* its detail */
 };
@@ -134,6 +137,12 @@ void blob_upload_write(struct blob_upload *u, const void *p, size_t n)
 		}
 		c += w;
 		n -= (size_t)w;
+	}
+	/* Keep the disk busy during the upload, so the fsync at the end
+	 * waits for the tail only. */
+	if (u->got - u->flushed >= WRITEBACK_STEP) {
+		fs_start_writeback(u->fd, u->flushed, u->got - u->flushed);
+		u->flushed = u->got;
 	}
 }
 
