@@ -62,6 +62,7 @@ struct runner {
 	atomic_int finished;         /* on_done_cb has returned */
 	int64_t seq;                 /* next log chunk number */
 	struct proto_source source;  /* owned copy: what to fetch first */
+	char commit[64];             /* what a git source resolved to */
 	char *base_url;              /* owned: resolves a source path */
 	struct proto_strv artifacts; /* owned: patterns to upload afterwards */
 	char *upload_path;           /* owned: "/api/v1/blobs/" */
@@ -455,7 +456,8 @@ static int fetch_source(struct runner *r, char *error, size_t error_len)
 {
 	char *tmp = xasprintf("%s.src", r->workdir);
 	struct errbuf eb = {""};
-	rc_t rc = source_fetch(&r->source, r->base_url, r->workdir, tmp, NULL, &eb);
+	rc_t rc = source_fetch(&r->source, r->base_url, r->workdir, tmp, NULL,
+			       r->commit, sizeof r->commit, &eb);
 
 	free(tmp);
 	if (rc)
@@ -525,6 +527,7 @@ static void *runner_main(void *arg)
 	run_attempt(r, &done, error, sizeof error);
 	upload_artifacts(r, &done, error, sizeof error);
 	done.error = error;
+	done.commit = r->commit;
 	/* Clean up before reporting, so the caller sees a finished state. */
 	workdir_cleanup(r);
 	if (r->ev.on_done_cb)

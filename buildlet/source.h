@@ -2,6 +2,7 @@
  * source.h - a job's sources, fetched into its work directory before the
  * command runs.
  *
+ * A git source is fetched with the git command (only the ref, shallow).
  * A tarball source is downloaded from the coordinator's blob store with
  * libcurl, its SHA-256 checked while it streams to a file next to the work
  * directory, and extracted with libarchive into the work directory. The
@@ -29,13 +30,17 @@ extern const struct source_limits source_default_limits;
 
 /*
  * Put src into workdir (which exists and is empty). base_url resolves a
- * relative src->url ("/api/v1/blobs/..."); tmp_path is where the archive
- * is downloaded to (removed afterwards). A kind of "" does nothing.
- * Errors say what was wrong ("entry ../x leaves the work directory").
+ * relative src->url ("/api/v1/blobs/..."); tmp_path is where an archive
+ * is downloaded to (removed afterwards). A git source is fetched shallow
+ * (only src->ref) with the git command and checked out; commit gets the
+ * resolved hash ("" otherwise). A kind of "" does nothing. Errors say what
+ * was wrong ("entry ../x leaves the work directory", "git fetch failed:
+ * fatal: couldn't find remote ref nope").
  */
 rc_t source_fetch(const struct proto_source *src, const char *base_url,
 		  const char *workdir, const char *tmp_path,
-		  const struct source_limits *lim, struct errbuf *eb);
+		  const struct source_limits *lim, char *commit,
+		  size_t commit_len, struct errbuf *eb);
 
 /* Extract an archive file (exposed for tests). */
 rc_t source_extract(const char *archive, const char *workdir,

@@ -33,6 +33,8 @@ enum {
 	OPT_SRC,
 	OPT_ARTIFACT,
 	OPT_NO_CACHE,
+	OPT_GIT,
+	OPT_REF,
 };
 
 static const char submit_optstring[] = "+:h";
@@ -50,6 +52,8 @@ static const struct option submit_options[] = {
 	{"src", required_argument, NULL, OPT_SRC},
 	{"artifact", required_argument, NULL, OPT_ARTIFACT},
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+	{"git", required_argument, NULL, OPT_GIT},
+	{"ref", required_argument, NULL, OPT_REF},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -152,6 +156,30 @@ static rc_t add_label(struct submit *sb, const char *l, struct errbuf *eb)
 	return RC_OK;
 }
 
+/* --git URL / --ref REF build "source": {"git": {"url", "ref"}}; the
+ * coordinator checks them. */
+static rc_t set_git(struct submit *sb, const char *key, const char *v,
+		    struct errbuf *eb)
+{
+	json_t *src = json_object_get(sb->req, "source"), *git;
+
+	if (sb->src) {
+		errbuf_set(eb, "give --src or --git, not both");
+		return RC_INVALID;
+	}
+	if (!src) {
+		src = json_pack("{s:{}}", "git");
+		json_object_set_new(sb->req, "source", src);
+	}
+	git = json_object_get(src, "git");
+	if (json_object_get(git, key)) {
+		errbuf_set(eb, "give --%s once", !strcmp(key, "url") ? "git" : "ref");
+		return RC_INVALID;
+	}
+	json_object_set_new(git, key, json_string(v));
+	return RC_OK;
+}
+
 /* --artifact: a path or glob inside the work directory, sent as given. */
 static rc_t add_artifact(struct submit *sb, const char *a, struct errbuf *eb)
 {
@@ -209,6 +237,10 @@ static rc_t set_src(struct submit *sb, const char *dir, struct errbuf *eb)
 		errbuf_set(eb, "give --src once");
 		return RC_INVALID;
 	}
+	if (json_object_get(sb->req, "source")) {
+		errbuf_set(eb, "give --src or --git, not both");
+		return RC_INVALID;
+	}
 	sb->src = dir;
 	return RC_OK;
 }
@@ -235,6 +267,8 @@ static rc_t submit_option(struct submit *sb, int c, char **argv,
 	case OPT_NO_CACHE:
 		json_object_set_new(sb->req, "no_cache", json_true());
 		return RC_OK;
+	case OPT_GIT: return set_git(sb, "url", optarg, eb);
+	case OPT_REF: return set_git(sb, "ref", optarg, eb);
 	case 'h': sb->flags.help = 1; return RC_OK;
 	default:
 		cli_getopt_error(argv, submit_optstring, c, eb);

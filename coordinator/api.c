@@ -45,6 +45,7 @@ static json_t *job_json(const struct store_job *j)
 
 	json_object_set_new(out, "cached_from",
 			    j->cached_from ? json_integer(j->cached_from) : json_null());
+	json_object_set_new(out, "commit", json_string(j->commit ? j->commit : ""));
 	return out;
 }
 
@@ -112,6 +113,23 @@ static int64_t parse_id(const char *s, size_t len)
 	return v > 0 ? v : -1;
 }
 
+/* A git source named by branch or tag may mean another commit tomorrow:
+ * only a full commit hash makes a git build cacheable. */
+static int cache_lookup_allowed(json_t *spec)
+{
+	json_t *git = json_object_get(json_object_get(spec, "source"), "git");
+	const char *ref = json_string_value(json_object_get(git, "ref"));
+	size_t i = 0;
+
+	if (json_is_true(json_object_get(spec, "no_cache")))
+		return 0;
+	if (!git)
+		return 1;
+	while (ref && ((ref[i] >= '0' && ref[i] <= '9') || (ref[i] >= 'a' && ref[i] <= 'f')))
+		i++;
+	return ref && !ref[i] && i == 40;
+}
+
 /* Store a build and one queued job per platform of spec; commits. */
 static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
 {
@@ -133,8 +151,7 @@ static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
 		if (rc)
 			break;
 		cache_key(spec, json_string_value(p), key);
-		cache_on_new_job(c, job, key,
-				 !json_is_true(json_object_get(spec, "no_cache")));
+		cache_on_new_job(c, job, key, cache_lookup_allowed(spec));
 	}
 	free(labels);
 	free(text);

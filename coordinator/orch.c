@@ -79,7 +79,15 @@ static void env_from_json(struct proto_env *env, json_t *obj)
 static void source_from_spec(struct proto_source *src, json_t *spec)
 {
 	const char *sha = json_string_value(json_object_get(spec, "tarball"));
+	json_t *git = json_object_get(spec, "git");
 
+	if (git) {
+		src->kind = xstrdup("git");
+		src->url = xstrdup(json_string_value(json_object_get(git, "url")));
+		src->ref = xstrdup(json_string_value(json_object_get(git, "ref")));
+		src->sha256 = xstrdup("");
+		return;
+	}
 	src->kind = xstrdup(sha ? "tarball" : "");
 	src->url = sha ? xasprintf("/api/v1/blobs/%s", sha) : xstrdup("");
 	src->ref = xstrdup("");
@@ -586,6 +594,7 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 			      d->signal, d->duration_ms, why[0] ? why : d->error,
 			      clock_wall_ms()) &&
 	    !store_artifacts_set(c->store, j.id, arts, n_arts) &&
+	    !store_job_set_commit(c->store, j.id, d->commit ? d->commit : "") &&
 	    !store_flush(c->store)) {
 		/* Acknowledge only what is committed: until then the
 		 * buildlet keeps the result and resends it. */

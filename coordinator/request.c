@@ -223,7 +223,57 @@ static rc_t parse_no_cache(json_t *in, json_t *spec, struct request_error *err)
 	return RC_OK;
 }
 
-/* {"tarball": "<sha256>"}; git sources are not supported yet. */
+/* A git URL we are willing to hand to git: a known scheme, no spaces or
+ * control characters (git treats some of those specially). */
+static int git_url_ok(const char *u)
+{
+	static const char *const schemes[] = {"https://", "http://", "git://",
+					      "ssh://", "file://"};
+	int known = 0;
+
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+		known |= !strncmp(u, schemes[i], strlen(schemes[i]));
+	if (!known || strlen(u) > 1024)
+		return 0;
+	for (; *u; u++)
+		if ((unsigned char)*u <= ' ')
+			return 0;
+	return 1;
+}
+
+/* A ref or commit: no leading '-', no spaces, nothing git would refuse. */
+static int git_ref_ok(const char *r)
+{
+	if (!*r || *r == '-' || strlen(r) > 255 || strstr(r, ".."))
+		return 0;
+	for (; *r; r++)
+		if ((unsigned char)*r <= ' ' || strchr("~^:?*[\\", *r))
+			return 0;
+	return 1;
+}
+
+static rc_t parse_git(json_t *git, json_t *spec, struct request_error *err)
+{
+	const char *url = json_string_value(json_object_get(git, "url"));
+	const char *ref = json_string_value(json_object_get(git, "ref"));
+
+	if (!json_is_object(git) || !url || json_object_size(git) > 2)
+		return fail(err, "bad_source", "source.git must be "
+			    "{\"url\": \"...\", \"ref\": \"...\"}");
+	if (!git_url_ok(url))
+		return fail(err, "bad_source", "source.git.url must be an https://, "
+			    "http://, git://, ssh:// or file:// URL without spaces");
+	if (!ref)
+		ref = "HEAD";
+	if (!git_ref_ok(ref))
+		return fail(err, "bad_source", "source.git.ref \"%.64s\" is not a "
+			    "branch, tag or commit name", ref);
+	json_object_set_new(spec, "source", json_pack("{s:{s:s,s:s}}", "git",
+						      "url", url, "ref", ref));
+	return RC_OK;
+}
+
+/* {"tarball": "<sha256>"} or {"git": {"url": ..., "ref": ...}}. */
 static rc_t parse_source(json_t *in, json_t *spec, struct request_error *err)
 {
 	json_t *src = json_object_get(in, "source"), *tb;
@@ -231,13 +281,13 @@ static rc_t parse_source(json_t *in, json_t *spec, struct request_error *err)
 
 	if (!src)
 		return RC_OK;
+	if (json_object_get(src, "git") && json_object_size(src) == 1)
+		return parse_git(json_object_get(src, "git"), spec, err);
 	tb = json_object_get(src, "tarball");
-	if (json_object_get(src, "git"))
-		return fail(err, "unsupported",
-			    "git sources are not supported by this coordinator yet");
 	if (!json_is_object(src) || json_object_size(src) != 1 || !tb)
 		return fail(err, "bad_source",
-			    "\"source\" must be {\"tarball\": \"<sha256>\"}");
+			    "\"source\" must be {\"tarball\": \"<sha256>\"} or "
+			    "{\"git\": {\"url\": ..., \"ref\": ...}}");
 	sha = json_string_value(tb);
 	if (!sha || !sha256_hex_valid(sha))
 		return fail(err, "bad_source", "source.tarball must be the SHA-256 "

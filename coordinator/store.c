@@ -70,6 +70,7 @@
 	X(ST_ARTIFACT_LIST, "SELECT name, sha256, size FROM artifacts"       \
 	  " WHERE job_id=? ORDER BY name")                                   \
 	X(ST_JOB_SET_KEY, "UPDATE jobs SET cache_key=? WHERE id=?")          \
+	X(ST_JOB_SET_COMMIT, "UPDATE jobs SET git_commit=? WHERE id=?")      \
 	X(ST_CACHE_HIT, "SELECT id FROM jobs WHERE cache_key=? AND"           \
 	  " state='passed' AND id<>? ORDER BY finished_ms DESC LIMIT 1")      \
 	X(ST_CACHE_LEADER, "SELECT id FROM jobs WHERE cache_key=? AND id<>?"   \
@@ -118,7 +119,8 @@
 	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
 	" coalesce(signal,0), coalesce(duration_ms,0), error, reason,"   \
 	" cancel_requested, lost, deadline_ms, coalesce(cache_key,''),"     \
-	" cached, coalesce(cached_from,0), coalesce(attached_to,0)"
+	" cached, coalesce(cached_from,0), coalesce(attached_to,0),"       \
+	" git_commit"
 
 enum stmt_id {
 #define STMT_ENUM(id, sql) id,
@@ -162,6 +164,7 @@ static const char *const migrations[] = {
 	" reason TEXT NOT NULL DEFAULT '',"
 	" cache_key TEXT, cached INTEGER NOT NULL DEFAULT 0,"
 	" cached_from INTEGER, attached_to INTEGER,"
+	" git_commit TEXT NOT NULL DEFAULT '',"
 	" cancel_requested INTEGER NOT NULL DEFAULT 0,"
 	" lost INTEGER NOT NULL DEFAULT 0,"
 	" deadline_ms INTEGER NOT NULL DEFAULT 0);"
@@ -528,10 +531,12 @@ static void job_from_row(sqlite3_stmt *st, struct store_job *j)
 	j->cached = sqlite3_column_int(st, 20);
 	j->cached_from = sqlite3_column_int64(st, 21);
 	j->attached_to = sqlite3_column_int64(st, 22);
+	j->commit = col_text(st, 23);
 }
 
 void store_job_clear(struct store_job *j)
 {
+	free(j->commit);
 	free(j->cache_key);
 	free(j->platform);
 	free(j->labels);
@@ -550,6 +555,7 @@ void store_job_copy(struct store_job *dst, const struct store_job *src)
 	dst->error = xstrdup(src->error);
 	dst->reason = xstrdup(src->reason);
 	dst->cache_key = xstrdup(src->cache_key);
+	dst->commit = xstrdup(src->commit);
 }
 
 void store_job_push(struct store_job **v, size_t *n, size_t *cap,
@@ -985,6 +991,11 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 }
 
 /* ---- the build cache ---- */
+
+rc_t store_job_set_commit(struct store *s, int64_t id, const char *commit)
+{
+	return write_text_id(s, ST_JOB_SET_COMMIT, commit, id, "set commit");
+}
 
 rc_t store_job_set_cache_key(struct store *s, int64_t id, const char *key)
 {

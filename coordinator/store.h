@@ -57,6 +57,7 @@ struct store_job {
 	int64_t cached_from; /* that job (the one that ran), 0 if none */
 	int64_t attached_to; /* queued behind an identical job that runs for
 				it (single flight), 0 if none */
+	char *commit;        /* what a git source resolved to, "" if none */
 };
 
 struct store_attempt {
@@ -189,6 +190,7 @@ struct store_artifact {
 
 /* ---- build cache ---- */
 rc_t store_job_set_cache_key(struct store *s, int64_t id, const char *key);
+rc_t store_job_set_commit(struct store *s, int64_t id, const char *commit);
 /* The newest passed job with this key (not not_id), or 0. */
 int64_t store_cache_hit(struct store *s, const char *key, int64_t not_id);
 /* The oldest unattached active job with this key (not not_id), or 0. */

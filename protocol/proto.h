@@ -174,6 +174,8 @@ struct proto_done {
 	int32_t signal;       /* terminating signal, 0 if none */
 	int64_t duration_ms;  /* wall time of the process */
 	char *error;          /* infrastructure failure text, "" if none */
+	char *commit;         /* extra key: the commit a git source resolved
+				 to, "" if none */
 	struct proto_artifact *artifacts; /* uploaded artifacts */
 	size_t n_artifacts;               /* count */
 };

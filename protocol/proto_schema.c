@@ -3,7 +3,8 @@
  *
  * Each table lists a message's fields in the order they are encoded, with
  * the wire key from DESIGN.md's protocol table (plus hello.platforms,
- * hello.running, welcome.resume, run.platform and run.idle_timeout_s), and the range a decoded integer must fall in. The ranges
+ * hello.running, welcome.resume, run.platform, run.idle_timeout_s and
+ * done.commit), and the range a decoded integer must fall in. The ranges
  * are the C type's unless the protocol says more: ids and attempts start
  * at 1, a buildlet has at least one slot, counts and sizes are not
  * negative, a log stream is 1 or 2.
@@ -140,6 +141,7 @@ static const struct proto_field done_fields[] = {
 	F_I32("signal", struct proto_done, signal, false, NNEG32),
 	F_I64("duration_ms", struct proto_done, duration_ms, false, NNEG64),
 	F_STR("error", struct proto_done, error, false),
+	F_STR("commit", struct proto_done, commit, false),
 	F_RECV("artifacts", struct proto_done, artifacts, n_artifacts,
 	       artifact_rec),
 };

@@ -91,6 +91,11 @@ static void test_good_requests(void **state)
 		{BODY(",\"env\":{},\"labels\":[]"), SPEC(0, 0)},
 		{BODY(",\"idle_timeout\":\"5m\""), SPEC_IDLE(0, 0, 300)},
 		{BODY(",\"idle_timeout\":45"), SPEC_IDLE(0, 0, 45)},
+		{BODY(",\"source\":{\"git\":{\"url\":\"file:///srv/r.git\"}}"),
+		 "{\"artifacts\":[],\"command\":[\"make\"],\"env\":{},\"idle_timeout_s\":0,"
+		 "\"labels\":[],\"platforms\":[\"linux/amd64\"],\"priority\":0,"
+		 "\"source\":{\"git\":{\"ref\":\"HEAD\",\"url\":\"file:///srv/r.git\"}},"
+		 "\"timeout_s\":0}"},
 		{BODY(",\"artifacts\":[\"out/*.tar.gz\",\"bin/x\"]"),
 		 "{\"artifacts\":[\"out/*.tar.gz\",\"bin/x\"],\"command\":[\"make\"],"
 		 "\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
@@ -208,8 +213,13 @@ static void test_bad_requests(void **state)
 		{BODY(",\"timeout\":null"), "bad_timeout", "duration"},
 		/* fields */
 		{BODY(",\"colour\":\"red\""), "unknown_field", "unknown field \"colour\""},
-		{BODY(",\"source\":{\"git\":{\"url\":\"x\"}}"), "unsupported",
-		 "git sources are not supported"},
+		{BODY(",\"source\":{\"git\":{\"url\":\"x\"}}"), "bad_source",
+		 "file:// URL"},
+		{BODY(",\"source\":{\"git\":{\"url\":\"file:///r\",\"ref\":\"--upload-pack=x\"}}"),
+		 "bad_source", "not a branch"},
+		{BODY(",\"source\":{\"git\":{\"url\":\"https://x/ y\"}}"), "bad_source",
+		 "without spaces"},
+		{BODY(",\"source\":{\"git\":\"https://x\"}"), "bad_source", "url"},
 		{BODY(",\"source\":{\"tarball\":\"abc\"}"), "bad_source", "SHA-256"},
 		{BODY(",\"source\":{\"tarball\":7}"), "bad_source", "SHA-256"},
 		{BODY(",\"source\":\"x.tar.gz\""), "bad_source", "tarball"},

@@ -428,6 +428,7 @@ static void build_done(struct proto_msg *m)
 	d->signal = 9;
 	d->duration_ms = 1234;
 	d->error = xstrdup("");
+	d->commit = xstrdup("0123456789abcdef0123456789abcdef01234567");
 	d->n_artifacts = 2;
 	d->artifacts = xcalloc(2, sizeof *d->artifacts);
 	d->artifacts[0].name = xstrdup("out/hello");
@@ -592,6 +593,7 @@ static void expect_done(const struct proto_done *w, const struct proto_done *g)
 	assert_int_equal(w->signal, g->signal);
 	assert_int_equal(w->duration_ms, g->duration_ms);
 	expect_str(w->error, g->error);
+	expect_str(w->commit, g->commit);
 	assert_int_equal(w->n_artifacts, g->n_artifacts);
 	for (i = 0; i < w->n_artifacts; i++) {
 		expect_str(w->artifacts[i].name, g->artifacts[i].name);
