@@ -53,6 +53,22 @@ eq "a damaged download fails" 1 $?
 check "saying so ($(cat "$T/get2.err"))" grep -q "hash to" "$T/get2.err"
 check "and leaves no file" test ! -e "$T/got2/out/hello" -a ! -e "$T/got2/out/hello.part"
 
+# The whole path: a C project sent with --src, built by its Makefile, the
+# binary brought back and fetched with rfarm get.
+mkdir -p "$T/proj"
+printf 'int puts(const char *);\nint main(void) { puts("from make"); return 0; }\n' >"$T/proj/main.c"
+printf 'app: main.c\n\tcc -O2 -o app main.c\n' >"$T/proj/Makefile"
+b=$("$RFARM" submit --platform linux/amd64 --src "$T/proj" --artifact app --wait \
+  -- sh -c 'make -s && sha256sum app' 2>/dev/null)
+eq "the project built" 0 $?
+jp=$(first_job "$b")
+(cd "$T" && "$RFARM" get "$jp" -o fetched >/dev/null)
+eq "rfarm get of the project's binary" 0 $?
+eq "it is the file the buildlet built" "$(api "jobs/$jp/log" | awk '/ app$/ {print $1}')" \
+  "$(sha256sum "$T/fetched/app" | cut -c1-64)"
+chmod +x "$T/fetched/app" # blobs are bytes: modes do not travel
+eq "and it runs" "from make" "$("$T/fetched/app")"
+
 # A pattern that matches nothing turns a passing command into a failure.
 b=$(post '{"platforms":["linux/amd64"],"script":"true","artifacts":["dist/*.tar.gz"]}')
 j2=$(first_job "$b")
