@@ -73,7 +73,8 @@ static int pattern_inside(const char *p)
 
 /* One streaming PUT; 0 on a 200/201 answer. */
 static int put_once(const char *url, const char *path, int64_t size,
-		    const char *token, char *why, size_t why_len)
+		    const char *token, const char *ca_file, char *why,
+		    size_t why_len)
 {
 	FILE *f = fopen(path, "rbe");
 	CURL *curl = curl_easy_init();
@@ -89,6 +90,8 @@ static int put_once(const char *url, const char *path, int64_t size,
 		/* No 100-continue round trip: we know the server wants it. */
 		hdrs = curl_slist_append(hdrs, "Expect:");
 		curl_easy_setopt(curl, CURLOPT_URL, url);
+		if (ca_file)
+			curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
 		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(curl, CURLOPT_READDATA, f);
 		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
@@ -117,13 +120,14 @@ static int put_once(const char *url, const char *path, int64_t size,
 }
 
 static rc_t upload(const char *url, const char *path, int64_t size,
-		   const char *token, const char *name, struct errbuf *eb)
+		   const char *token, const char *ca_file, const char *name,
+		   struct errbuf *eb)
 {
 	char why[256] = "";
 	int delay = UPLOAD_FIRST_DELAY_MS;
 
 	for (int try = 1; try <= UPLOAD_TRIES; try++) {
-		if (!put_once(url, path, size, token, why, sizeof why))
+		if (!put_once(url, path, size, token, ca_file, why, sizeof why))
 			return RC_OK;
 		log_warn("artifact %s: upload try %d failed: %s", name, try, why);
 		if (try < UPLOAD_TRIES) {
@@ -145,8 +149,8 @@ static int seen(const struct proto_artifact *a, size_t n, const char *name)
 
 rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 		      const char *base_url, const char *upload_path,
-		      const char *token, struct proto_artifact **out, size_t *n,
-		      struct errbuf *eb)
+		      const char *token, const char *ca_file,
+		      struct proto_artifact **out, size_t *n, struct errbuf *eb)
 {
 	size_t prefix = strlen(workdir) + 1, cap = 0;
 	rc_t rc = RC_OK;
@@ -183,7 +187,8 @@ rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 				url = xasprintf("%s%s%s", base_url, upload_path,
 						a->sha256);
 				if (!rc)
-					rc = upload(url, path, a->size, token, name, eb);
+					rc = upload(url, path, a->size, token,
+						    ca_file, name, eb);
 				free(url);
 			}
 		globfree(&g);

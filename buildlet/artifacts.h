@@ -26,8 +26,8 @@
  */
 rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 		      const char *base_url, const char *upload_path,
-		      const char *token, struct proto_artifact **out, size_t *n,
-		      struct errbuf *eb);
+		      const char *token, const char *ca_file,
+		      struct proto_artifact **out, size_t *n, struct errbuf *eb);
 void artifacts_free(struct proto_artifact **a, size_t n);
 
 #endif

@@ -522,6 +522,12 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- setup ---- */
 
+static int host_is_loopback(const char *h)
+{
+	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) ||
+	       !strcmp(h, "[::1]") || !strcmp(h, "::1");
+}
+
 /* http(s)://host[:port][/prefix] or ws(s)://... -> host, port, path, tls. */
 static rc_t parse_url(struct buildlet *b, const char *url, struct errbuf *eb)
 {
@@ -558,6 +564,13 @@ static rc_t parse_url(struct buildlet *b, const char *url, struct errbuf *eb)
 		return RC_INVALID;
 	}
 	b->ws_host = xstrndup(rest, hostlen);
+	if (!b->ws_tls && !b->cfg.insecure && !host_is_loopback(b->ws_host)) {
+		errbuf_set(eb, "refusing plain %.*s to %s: the key and every job "
+			   "would cross the network in the clear; use https:// (see "
+			   "`rfarm certgen`) or --insecure", (int)(rest - url), url,
+			   b->ws_host);
+		return RC_INVALID;
+	}
 	if (slash && strcmp(slash, "/") && strstr(slash, "/buildlet"))
 		b->ws_path = xstrdup(slash);
 	else
@@ -626,6 +639,7 @@ struct buildlet *buildlet_new(const struct buildlet_config *cfg,
 	info.protocols = protocols;
 	info.user = b;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = cfg->ca_file;
 	b->ctx = lws_create_context(&info);
 	if (!b->ctx) {
 		errbuf_set(eb, "cannot create the event loop");

@@ -27,6 +27,10 @@ struct buildlet_config {
 	const char *key;             /* auth key (never taken from argv) */
 	int kill_grace_ms;           /* SIGTERM -> SIGKILL delay; default 10000 */
 	int default_timeout_s;       /* when a run gives none; default 3600 */
+	const char *ca_file;         /* PEM CAs to trust (e.g. the coordinator's
+					self-signed certificate); NULL: system */
+	int insecure;                /* allow plain ws/http to a non-loopback
+					coordinator */
 };
 
 void buildlet_config_defaults(struct buildlet_config *cfg);

@@ -64,6 +64,7 @@ struct runner {
 	struct proto_source source;  /* owned copy: what to fetch first */
 	char commit[64];             /* what a git source resolved to */
 	char *base_url;              /* owned: resolves a source path */
+	char *ca_file;               /* owned: PEM CAs for HTTPS, or NULL */
 	struct proto_strv artifacts; /* owned: patterns to upload afterwards */
 	char *upload_path;           /* owned: "/api/v1/blobs/" */
 	char *upload_token;          /* owned: this attempt's credential */
@@ -456,8 +457,12 @@ static int fetch_source(struct runner *r, char *error, size_t error_len)
 {
 	char *tmp = xasprintf("%s.src", r->workdir);
 	struct errbuf eb = {""};
-	rc_t rc = source_fetch(&r->source, r->base_url, r->workdir, tmp, NULL,
-			       r->commit, sizeof r->commit, &eb);
+	struct source_limits lim = source_default_limits;
+	rc_t rc;
+
+	lim.ca_file = r->ca_file;
+	rc = source_fetch(&r->source, r->base_url, r->workdir, tmp, &lim,
+			  r->commit, sizeof r->commit, &eb);
 
 	free(tmp);
 	if (rc)
@@ -508,8 +513,8 @@ static void upload_artifacts(struct runner *r, struct proto_done *done,
 	if (error[0] || !r->artifacts.n || done->signal)
 		return;
 	if (artifacts_upload(r->workdir, &r->artifacts, r->base_url,
-			     r->upload_path, r->upload_token, &done->artifacts,
-			     &done->n_artifacts, &eb))
+			     r->upload_path, r->upload_token, r->ca_file,
+			     &done->artifacts, &done->n_artifacts, &eb))
 		snprintf(error, error_len, "%s", eb.msg);
 }
 
@@ -567,6 +572,7 @@ static void runner_release(struct runner *r)
 	free(r->source.ref);
 	free(r->source.sha256);
 	free(r->base_url);
+	free(r->ca_file);
 	for (size_t i = 0; i < r->artifacts.n; i++)
 		free(r->artifacts.v[i]);
 	free(r->artifacts.v);
@@ -602,6 +608,7 @@ struct runner *runner_start(const struct proto_run *run,
 	r->source.ref = xstrdup(run->source.ref ? run->source.ref : "");
 	r->source.sha256 = xstrdup(run->source.sha256 ? run->source.sha256 : "");
 	r->base_url = xstrdup(opt->base_url ? opt->base_url : "");
+	r->ca_file = opt->ca_file ? xstrdup(opt->ca_file) : NULL;
 	r->artifacts.v = xcalloc(run->artifacts.n + 1, sizeof(char *));
 	for (size_t i = 0; i < run->artifacts.n; i++)
 		r->artifacts.v[r->artifacts.n++] = xstrdup(run->artifacts.v[i]);

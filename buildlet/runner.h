@@ -43,6 +43,7 @@ struct runner_options {
 	int keep_workdir;        /* for debugging: do not remove afterwards */
 	const char *base_url;    /* coordinator's http(s)://host:port[/prefix],
 				    for sources given by path */
+	const char *ca_file;     /* PEM CAs for HTTPS to it; NULL: system */
 };
 
 struct runner;

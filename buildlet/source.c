@@ -54,7 +54,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 }
 
 static rc_t download(const char *url, const char *path, const char *want,
-		     int64_t max, struct errbuf *eb)
+		     int64_t max, const char *ca_file, struct errbuf *eb)
 {
 	struct download d = {fopen(path, "wbe"), sha256_new(), 0, max, 0};
 	char got[SHA256_HEX_LEN + 1];
@@ -68,6 +68,8 @@ static rc_t download(const char *url, const char *path, const char *want,
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -426,7 +428,8 @@ rc_t source_fetch(const struct proto_source *src, const char *base_url,
 		lim = &source_default_limits;
 	url = src->url[0] == '/' ? xasprintf("%s%s", base_url, src->url)
 				 : xstrdup(src->url);
-	rc = download(url, tmp_path, src->sha256, lim->max_download, eb);
+	rc = download(url, tmp_path, src->sha256, lim->max_download, lim->ca_file,
+		      eb);
 	if (!rc)
 		rc = source_extract(tmp_path, workdir, lim, eb);
 	unlink(tmp_path);

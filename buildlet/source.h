@@ -24,6 +24,7 @@ struct source_limits {
 	int64_t max_download; /* bytes of the archive itself */
 	int64_t max_entries;  /* entries in the archive */
 	int64_t max_bytes;    /* content bytes once extracted */
+	const char *ca_file;  /* PEM CAs for an HTTPS download; NULL: system */
 };
 
 extern const struct source_limits source_default_limits;

@@ -284,6 +284,9 @@ static void easy_setup(struct api_client *c, struct xfer *x, const char *url,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "rfarm-cli");
+	/* A coordinator with a self-signed certificate: trust exactly it. */
+	if (getenv("RFARM_CA") && *getenv("RFARM_CA"))
+		curl_easy_setopt(h, CURLOPT_CAINFO, getenv("RFARM_CA"));
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errtext);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

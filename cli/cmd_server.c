@@ -50,6 +50,12 @@ enum {
 	OPT_MAX_HANDSHAKES,
 	OPT_TIMEOUT_MARGIN,
 	OPT_IO_TIMEOUT,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_HOST,
+	OPT_OUT,
+	OPT_CA,
+	OPT_INSECURE,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -140,6 +146,8 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES},
 		{"timeout-margin", required_argument, NULL, OPT_TIMEOUT_MARGIN},
 		{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -180,6 +188,8 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 				return cli_usage_error(cmd, "%s", eb.msg);
 			sa->cfg.max_attempts = (int)n;
 			break;
+		case OPT_TLS_CERT: sa->cfg.tls_cert = optarg; break;
+		case OPT_TLS_KEY: sa->cfg.tls_key = optarg; break;
 		case OPT_IO_TIMEOUT:
 			if (duration_arg(cmd, "--io-timeout", 1000, 3600000,
 					 &sa->cfg.io_timeout_s))
@@ -205,6 +215,8 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'",
 				       argv[optind]);
+	if (!sa->cfg.tls_cert != !sa->cfg.tls_key)
+		return cli_usage_error(cmd, "give --tls-cert and --tls-key together");
 	return -1;
 }
 
@@ -441,6 +453,8 @@ static int dial_option(const struct cli_cmd *cmd, struct dial_args *da,
 	case OPT_TOKEN_FILE: da->token_file = optarg; break;
 	case OPT_LABEL: da->labels[da->cfg.n_labels++] = optarg; break;
 	case OPT_NO_NATIVE: da->cfg.no_native = 1; break;
+	case OPT_CA: da->cfg.ca_file = optarg; break;
+	case OPT_INSECURE: da->cfg.insecure = 1; break;
 	case OPT_HOST_TYPE:
 		if (!cli_host_type_valid(optarg))
 			return cli_usage_error(cmd, "bad --host-type '%s' "
@@ -487,6 +501,8 @@ static int dial_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
 		{"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
 		{"no-native", no_argument, NULL, OPT_NO_NATIVE},
+		{"ca", required_argument, NULL, OPT_CA},
+		{"insecure", no_argument, NULL, OPT_INSECURE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -567,4 +583,43 @@ out:
 	free(da.platforms);
 	free(da.labels);
 	return status;
+}
+
+/* ---- rfarm certgen ---- */
+
+int cmd_certgen(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"host", required_argument, NULL, OPT_HOST},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *host = NULL, *dir = ".";
+	char fingerprint[80];
+	struct errbuf eb = {""};
+	int c;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(cmd);
+		case OPT_HOST: host = optarg; break;
+		case OPT_OUT: dir = optarg; break;
+		default:
+			cli_getopt_error(argv, ":h", c, &eb);
+			return cli_usage_error(cmd, "%s", eb.msg);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!host || !*host || strchr(host, '/') || strlen(host) > 253)
+		return cli_usage_error(cmd, "give --host NAME (the name or address "
+				       "buildlets and clients will dial)");
+	if (cli_certgen(host, dir, fingerprint, sizeof fingerprint, &eb))
+		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+	fprintf(stderr, "wrote %s/%s.crt and %s/%s.key (keep the key secret)\n",
+		dir, host, dir, host);
+	printf("%s\n", fingerprint);
+	return CLI_EXIT_OK;
 }

@@ -27,7 +27,7 @@ static const char usage_coordinator[] =
 	"usage: rfarm coordinator [--listen HOST:PORT] [--data DIR] [--heartbeat D]\n"
 	"                         [--grace D] [--timeout D] [--max-attempts N]\n"
 	"                         [--max-handshakes N] [--timeout-margin D]\n"
-	"                         [--io-timeout D]\n"
+	"                         [--io-timeout D] [--tls-cert F --tls-key F]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
@@ -46,6 +46,9 @@ static const char usage_coordinator[] =
 	"                      buildlet before ending the job here (default 1m)\n"
 	"  --max-attempts N    tries before a job whose buildlets keep\n"
 	"                      vanishing ends in error (default 3)\n"
+	"  --tls-cert F, --tls-key F\n"
+	"                      serve HTTPS and WSS with this certificate and key\n"
+	"                      (rfarm certgen makes a self-signed pair)\n"
 	"  --io-timeout D      drop a connection stalled mid-request this long\n"
 	"                      (default 30s; quiet log streams are not stalled)\n"
 	"  --max-handshakes N  buildlet sessions admitted per second; the\n"
@@ -56,6 +59,7 @@ static const char usage_buildlet[] =
 	"                      [--platform GOOS/GOARCH]... [--no-native] [--capacity N]\n"
 	"                      [--label L]... [--workdir DIR]\n"
 	"                      [--token-file F] [--kill-grace DURATION]\n"
+	"                      [--ca FILE] [--insecure]\n"
 	"\n"
 	"Dial out to a coordinator and run the jobs it sends. Opens no port.\n"
 	"The key comes from --token-file (mode 0600) or RFARM_BUILDLET_KEY;\n"
@@ -66,6 +70,9 @@ static const char usage_buildlet[] =
 	"  --host-type T       host type the key is for (default GOOS-GOARCH)\n"
 	"  --platform P        extra GOOS/GOARCH it can build for (repeat)\n"
 	"  --no-native         serve only the --platform ones, not this machine's\n"
+	"  --ca FILE           trust these PEM certificates for the coordinator\n"
+	"                      (e.g. the one `rfarm certgen` made); default: system\n"
+	"  --insecure          allow plain http/ws to a coordinator not on loopback\n"
 	"  --capacity N        jobs at a time (default 1)\n"
 	"  --label L           label offered to the scheduler (repeat)\n"
 	"  --workdir DIR       where jobs run (default ./rfarm-work)\n"
@@ -114,7 +121,8 @@ static const char usage_submit[] =
 	"                  2 a job could not be run (error)\n"
 	"  --json          print the server's JSON\n"
 	"\n"
-	"Environment: RFARM_URL (default http://127.0.0.1:8080), RFARM_TOKEN.\n";
+	"Environment: RFARM_URL (default http://127.0.0.1:8080), RFARM_TOKEN,\n"
+	"RFARM_CA (PEM certificates to trust for an https:// RFARM_URL).\n";
 
 static const char usage_status[] =
 	"usage: rfarm status BUILD [--json]\n"
@@ -162,6 +170,15 @@ static const char usage_get[] =
 	"\n"
 	"  -o, --output DIR  where to put them\n";
 
+static const char usage_certgen[] =
+	"usage: rfarm certgen --host NAME [--out DIR]\n"
+	"\n"
+	"Write a self-signed certificate and key for a first deployment:\n"
+	"DIR/NAME.crt and DIR/NAME.key (mode 0600), default DIR is the current\n"
+	"directory. Prints its SHA-256 fingerprint as sha256:... on the last\n"
+	"line. Start the coordinator with --tls-cert NAME.crt --tls-key NAME.key;\n"
+	"buildlets and clients trust it with --ca NAME.crt (RFARM_CA).\n";
+
 static const char usage_purge[] =
 	"usage: rfarm purge --before AGE [--json]\n"
 	"\n"
@@ -193,6 +210,8 @@ static const struct cli_cmd commands[] = {
 	 usage_cancel},
 	{"retry", "run a build's failed jobs again", cmd_retry, usage_retry},
 	{"get", "download a job's artifacts, verified", cmd_get, usage_get},
+	{"certgen", "make a self-signed TLS certificate", cmd_certgen,
+	 usage_certgen},
 	{"drain", "stop giving a buildlet new jobs", cmd_drain, usage_drain},
 	{"purge", "delete old finished builds and their logs", cmd_purge,
 	 usage_purge},

@@ -75,10 +75,16 @@ static rc_t create_context(struct coord *c, struct errbuf *eb)
 	info.pt_serv_buf_size = 64 * 1024;
 	info.timeout_secs = (unsigned)c->cfg.io_timeout_s;
 	info.max_http_header_data = 8192;
+	if (c->cfg.tls_cert) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = c->cfg.tls_cert;
+		info.ssl_private_key_filepath = c->cfg.tls_key;
+	}
 	c->ctx = lws_create_context(&info);
 	if (!c->ctx) {
-		errbuf_set(eb, "cannot listen on %s:%d (in use, or not a local "
-			   "address?)", c->cfg.listen_host, c->cfg.listen_port);
+		errbuf_set(eb, "cannot listen on %s:%d (in use, not a local "
+			   "address, or a bad --tls-cert/--tls-key?)",
+			   c->cfg.listen_host, c->cfg.listen_port);
 		return RC_IO;
 	}
 	c->vhost = lws_get_vhost_by_name(c->ctx, "default");
@@ -90,8 +96,8 @@ static void announce(struct coord *c)
 	int port = lws_get_vhost_listen_port(c->vhost);
 	char *url_file = xasprintf("%s/url", c->data_dir);
 
-	snprintf(c->base_url, sizeof c->base_url, "http://%s:%d",
-		 c->cfg.listen_host, port);
+	snprintf(c->base_url, sizeof c->base_url, "%s://%s:%d",
+		 c->cfg.tls_cert ? "https" : "http", c->cfg.listen_host, port);
 	fs_write_atomic(url_file, c->base_url, strlen(c->base_url), 0644, NULL);
 	free(url_file);
 	log_info("listening on %s (dashboard %s/, API %s/api/v1/)", c->base_url,

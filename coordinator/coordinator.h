@@ -24,6 +24,8 @@ struct coord_config {
 	int timeout_margin_ms;    /* how long past a job's time limit to wait
 				     for its buildlet before ending it here;
 				     default 60000 */
+	const char *tls_cert;     /* PEM certificate: serve HTTPS/WSS; NULL: plain */
+	const char *tls_key;      /* its PEM private key */
 	int64_t max_blob_bytes;   /* largest blob accepted; default 8 GiB */
 	int io_timeout_s;         /* a connection stalled mid-request this long
 				     is dropped (not a quiet log stream);
