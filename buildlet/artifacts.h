@@ -26,7 +26,7 @@
  */
 rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 		      const char *base_url, const char *upload_path,
-		      const char *token, const char *ca_file,
+		      const char *token, const char *ca_file, const char *pin,
 		      struct proto_artifact **out, size_t *n, struct errbuf *eb);
 void artifacts_free(struct proto_artifact **a, size_t n);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/x509.h>
 
 #include "clock.h"
 #include "fsutil.h"
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "os.h"
 #include "sha256.h"
+#include "tlspin.h"
 #include "xalloc.h"
 
 #define BACKOFF_MIN_MS 500
@@ -370,6 +372,9 @@ static void connect_now(lws_sorted_usec_list_t *sul)
 	i.origin = b->ws_host;
 	i.protocol = PROTO_SUBPROTOCOL;
 	i.ssl_connection = b->ws_tls ? LCCSCF_USE_SSL : 0;
+	if (b->ws_tls && b->cfg.pin)
+		/* The pin names the certificate: names do not matter then. */
+		i.ssl_connection |= LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	i.pwsi = &b->wsi;
 	i.retry_and_idle_policy = &idle_policy;
 	b->hello_sent = 0;
@@ -473,6 +478,26 @@ static void on_peer_close(void *in, size_t len)
 			 (p[0] << 8) | p[1], (int)(len - 2), (const char *)p + 2);
 }
 
+/* With --pin, the server's own certificate must hash to it; CA and
+ * chain errors do not matter then. 0 accepts, 1 refuses. */
+static int check_pin(struct buildlet *b, void *x509_ctx, int preverify_ok)
+{
+	X509_STORE_CTX *ctx = x509_ctx;
+
+	(void)preverify_ok;
+	if (X509_STORE_CTX_get_error_depth(ctx) > 0) {
+		X509_STORE_CTX_set_error(ctx, X509_V_OK);
+		return 0;
+	}
+	if (!tls_pin_matches(X509_STORE_CTX_get_current_cert(ctx), b->cfg.pin)) {
+		log_warn("the coordinator's certificate does not match --pin %s",
+			 b->cfg.pin);
+		return 1;
+	}
+	X509_STORE_CTX_set_error(ctx, X509_V_OK);
+	return 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    void *user, void *in, size_t len)
 {
@@ -506,6 +531,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_sul_cancel(&b->hb_sul);
 		schedule_retry(b);
 		return 0;
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		return b->cfg.pin ? check_pin(b, user, (int)len) : 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		buildlet_reap(b);
 		if (b->wsi && b->welcomed)

@@ -29,6 +29,8 @@ struct buildlet_config {
 	int default_timeout_s;       /* when a run gives none; default 3600 */
 	const char *ca_file;         /* PEM CAs to trust (e.g. the coordinator's
 					self-signed certificate); NULL: system */
+	const char *pin;             /* "sha256:..." of the coordinator's
+					certificate: trust it and only it */
 	int insecure;                /* allow plain ws/http to a non-loopback
 					coordinator */
 };

@@ -65,6 +65,7 @@ struct runner {
 	char commit[64];             /* what a git source resolved to */
 	char *base_url;              /* owned: resolves a source path */
 	char *ca_file;               /* owned: PEM CAs for HTTPS, or NULL */
+	char *pin;                   /* owned: certificate pin, or NULL */
 	struct proto_strv artifacts; /* owned: patterns to upload afterwards */
 	char *upload_path;           /* owned: "/api/v1/blobs/" */
 	char *upload_token;          /* owned: this attempt's credential */
@@ -461,6 +462,7 @@ static int fetch_source(struct runner *r, char *error, size_t error_len)
 	rc_t rc;
 
 	lim.ca_file = r->ca_file;
+	lim.pin = r->pin;
 	rc = source_fetch(&r->source, r->base_url, r->workdir, tmp, &lim,
 			  r->commit, sizeof r->commit, &eb);
 
@@ -513,7 +515,7 @@ static void upload_artifacts(struct runner *r, struct proto_done *done,
 	if (error[0] || !r->artifacts.n || done->signal)
 		return;
 	if (artifacts_upload(r->workdir, &r->artifacts, r->base_url,
-			     r->upload_path, r->upload_token, r->ca_file,
+			     r->upload_path, r->upload_token, r->ca_file, r->pin,
 			     &done->artifacts, &done->n_artifacts, &eb))
 		snprintf(error, error_len, "%s", eb.msg);
 }
@@ -573,6 +575,7 @@ static void runner_release(struct runner *r)
 	free(r->source.sha256);
 	free(r->base_url);
 	free(r->ca_file);
+	free(r->pin);
 	for (size_t i = 0; i < r->artifacts.n; i++)
 		free(r->artifacts.v[i]);
 	free(r->artifacts.v);
@@ -609,6 +612,7 @@ struct runner *runner_start(const struct proto_run *run,
 	r->source.sha256 = xstrdup(run->source.sha256 ? run->source.sha256 : "");
 	r->base_url = xstrdup(opt->base_url ? opt->base_url : "");
 	r->ca_file = opt->ca_file ? xstrdup(opt->ca_file) : NULL;
+	r->pin = opt->pin ? xstrdup(opt->pin) : NULL;
 	r->artifacts.v = xcalloc(run->artifacts.n + 1, sizeof(char *));
 	for (size_t i = 0; i < run->artifacts.n; i++)
 		r->artifacts.v[r->artifacts.n++] = xstrdup(run->artifacts.v[i]);

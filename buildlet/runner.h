@@ -44,6 +44,7 @@ struct runner_options {
 	const char *base_url;    /* coordinator's http(s)://host:port[/prefix],
 				    for sources given by path */
 	const char *ca_file;     /* PEM CAs for HTTPS to it; NULL: system */
+	const char *pin;         /* or its certificate's "sha256:..." */
 };
 
 struct runner;

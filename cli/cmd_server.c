@@ -11,6 +11,7 @@
  * because only then is the URL to dial known (the port may be ephemeral).
  */
 #include "cli.h"
+#include "tlspin.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -56,6 +57,7 @@ enum {
 	OPT_OUT,
 	OPT_CA,
 	OPT_INSECURE,
+	OPT_PIN,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -455,6 +457,13 @@ static int dial_option(const struct cli_cmd *cmd, struct dial_args *da,
 	case OPT_NO_NATIVE: da->cfg.no_native = 1; break;
 	case OPT_CA: da->cfg.ca_file = optarg; break;
 	case OPT_INSECURE: da->cfg.insecure = 1; break;
+	case OPT_PIN:
+		if (!tls_pin_valid(optarg))
+			return cli_usage_error(cmd, "bad --pin '%s': want sha256: and "
+					       "64 hex digits, as `rfarm certgen` "
+					       "prints", optarg);
+		da->cfg.pin = optarg;
+		break;
 	case OPT_HOST_TYPE:
 		if (!cli_host_type_valid(optarg))
 			return cli_usage_error(cmd, "bad --host-type '%s' "
@@ -503,6 +512,7 @@ static int dial_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"no-native", no_argument, NULL, OPT_NO_NATIVE},
 		{"ca", required_argument, NULL, OPT_CA},
 		{"insecure", no_argument, NULL, OPT_INSECURE},
+		{"pin", required_argument, NULL, OPT_PIN},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};

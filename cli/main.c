@@ -59,7 +59,7 @@ static const char usage_buildlet[] =
 	"                      [--platform GOOS/GOARCH]... [--no-native] [--capacity N]\n"
 	"                      [--label L]... [--workdir DIR]\n"
 	"                      [--token-file F] [--kill-grace DURATION]\n"
-	"                      [--ca FILE] [--insecure]\n"
+	"                      [--ca FILE | --pin sha256:HEX] [--insecure]\n"
 	"\n"
 	"Dial out to a coordinator and run the jobs it sends. Opens no port.\n"
 	"The key comes from --token-file (mode 0600) or RFARM_BUILDLET_KEY;\n"
@@ -72,6 +72,8 @@ static const char usage_buildlet[] =
 	"  --no-native         serve only the --platform ones, not this machine's\n"
 	"  --ca FILE           trust these PEM certificates for the coordinator\n"
 	"                      (e.g. the one `rfarm certgen` made); default: system\n"
+	"  --pin sha256:HEX    trust the coordinator's certificate by fingerprint\n"
+	"                      (what `rfarm certgen` prints), instead of CAs\n"
 	"  --insecure          allow plain http/ws to a coordinator not on loopback\n"
 	"  --capacity N        jobs at a time (default 1)\n"
 	"  --label L           label offered to the scheduler (repeat)\n"
@@ -122,7 +124,8 @@ static const char usage_submit[] =
 	"  --json          print the server's JSON\n"
 	"\n"
 	"Environment: RFARM_URL (default http://127.0.0.1:8080), RFARM_TOKEN,\n"
-	"RFARM_CA (PEM certificates to trust for an https:// RFARM_URL).\n";
+	"RFARM_CA (PEM certificates to trust for an https:// RFARM_URL) or\n"
+	"RFARM_PIN (sha256:... of its certificate).\n";
 
 static const char usage_status[] =
 	"usage: rfarm status BUILD [--json]\n"

@@ -34,7 +34,7 @@ check "curl not trusting it is refused" test $? -ne 0
 
 start_buildlet b1 linux-amd64 --ca "$RFARM_CA"
 buildlet_connected_tls() {
-  curl -s --cacert "$RFARM_CA" "$RFARM_URL/api/v1/buildlets" |
+  curl -s --cacert "$T/127.0.0.1.crt" "$RFARM_URL/api/v1/buildlets" |
     jq -e --arg n "$1" '.buildlets[] | select(.name == $n and .connected)' >/dev/null
 }
 check "a buildlet with --ca connects over wss" wait_for 20 buildlet_connected_tls b1
@@ -51,6 +51,28 @@ start_buildlet b2 linux-amd64
 check "a buildlet that does not trust the certificate says why" \
   wait_for 20 grep -qiE 'certificate|verify|ssl|tls' "$T/buildlet-b2.log"
 check "and stays out" eval '! buildlet_connected_tls b2'
+
+# Pins: trust the certificate by the fingerprint certgen printed.
+stop_pid TERM "$BL_PID" 10
+start_buildlet b3 linux-amd64 --pin "$(cat "$T/fp")"
+check "a buildlet with the right --pin connects" wait_for 20 buildlet_connected_tls b3
+unset RFARM_CA
+export RFARM_PIN=$(cat "$T/fp")
+echo 'echo pinned > out.txt' >"$T/src/build.sh"
+b=$("$RFARM" submit --platform linux/amd64 --src "$T/src" --artifact out.txt --wait \
+  -- sh build.sh 2>"$T/submit2.err")
+eq "the CLI and the buildlet work by pin alone" 0 $?
+j=$(curl -s --cacert "$T/127.0.0.1.crt" "$RFARM_URL/api/v1/builds/$b" | jq '.jobs[0].id')
+(cd "$T" && "$RFARM" get "$j" -o got2 >/dev/null)
+eq "rfarm get by pin" pinned "$(cat "$T/got2/out.txt")"
+export RFARM_PIN=sha256:$(printf '0%.0s' $(seq 1 64))
+"$RFARM" list >/dev/null 2>&1
+check "the CLI with a wrong pin is refused" test $? -ne 0
+unset RFARM_PIN
+start_buildlet b4 linux-amd64 --pin "sha256:$(printf 'a%.0s' $(seq 1 64))"
+check "a buildlet with a wrong pin says so" \
+  wait_for 20 grep -q "does not match --pin" "$T/buildlet-b4.log"
+check "and stays out" eval '! buildlet_connected_tls b4'
 
 out=$("$RFARM" buildlet --coordinator http://192.0.2.7:8080 --name x \
   --token-file "$(keyfile linux-amd64)" --workdir "$T/wx" 2>&1)
