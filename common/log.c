@@ -15,12 +15,6 @@ static __thread const char *component = "rfarm";
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void log_set_level(enum log_level lvl)
-{
-	min_level = lvl;
-	level_from_env_done = 1;
-}
-
 void log_set_component(const char *name)
 {
 	component = name;

@@ -2,8 +2,8 @@
  * log.h - one-line diagnostics on stderr.
  *
  * "2026-11-22T10:00:00.123Z coordinator info: job 42: queued -> dispatched".
- * Thread-safe (one fprintf per line). The level can be raised with
- * log_set_level() or RFARM_LOG=debug|info|warn|error. RFARM_LOG_FORMAT=json
+ * Thread-safe (one fprintf per line). The level is set with
+ * RFARM_LOG=debug|info|warn|error. RFARM_LOG_FORMAT=json
  * writes each line as {"time","component","level","msg"} for log
  * pipelines. Job state changes always read "job ID: FROM -> TO".
  */
@@ -12,7 +12,6 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-void log_set_level(enum log_level lvl);
 void log_set_component(const char *name); /* per thread; default "rfarm" */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
