@@ -13,7 +13,7 @@
 
 #include "log.h"
 #include "sha256.h"
-#include "tlspin.h"
+#include "source.h"
 #include "xalloc.h"
 
 #define UPLOAD_TRIES 4
@@ -73,12 +73,6 @@ static int pattern_inside(const char *p)
 }
 
 /* One streaming PUT; 0 on a 200/201 answer. */
-/* libcurl's SSL_CTX hook: trust the server by its pin instead. */
-static CURLcode pin_ctx(CURL *curl, void *ssl_ctx, void *pin)
-{
-	(void)curl;
-	return tls_pin_install(ssl_ctx, pin) ? CURLE_SSL_CERTPROBLEM : CURLE_OK;
-}
 
 static int put_once(const char *url, const char *path, int64_t size,
 		    const char *token, const char *ca_file, const char *pin,
@@ -98,13 +92,7 @@ static int put_once(const char *url, const char *path, int64_t size,
 		/* No 100-continue round trip: we know the server wants it. */
 		hdrs = curl_slist_append(hdrs, "Expect:");
 		curl_easy_setopt(curl, CURLOPT_URL, url);
-		if (ca_file)
-			curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
-		if (pin && *pin) {
-			curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, pin_ctx);
-			curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)pin);
-			curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-		}
+		source_curl_trust(curl, ca_file, pin);
 		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(curl, CURLOPT_READDATA, f);
 		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);

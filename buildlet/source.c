@@ -61,6 +61,18 @@ static CURLcode pin_ctx(CURL *curl, void *ssl_ctx, void *pin)
 	return tls_pin_install(ssl_ctx, pin) ? CURLE_SSL_CERTPROBLEM : CURLE_OK;
 }
 
+void source_curl_trust(void *curl, const char *ca_file, const char *pin)
+{
+	if (ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+	if (pin && *pin) {
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, pin_ctx);
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)pin);
+		/* The pin names the certificate: names do not matter then. */
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
 static rc_t download(const char *url, const char *path, const char *want,
 		     int64_t max, const char *ca_file, const char *pin,
 		     struct errbuf *eb)
@@ -77,13 +89,7 @@ static rc_t download(const char *url, const char *path, const char *want,
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	if (ca_file)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
-	if (pin && *pin) {
-		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, pin_ctx);
-		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)pin);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	source_curl_trust(curl, ca_file, pin);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

@@ -44,6 +44,11 @@ rc_t source_fetch(const struct proto_source *src, const char *base_url,
 		  const struct source_limits *lim, char *commit,
 		  size_t commit_len, struct errbuf *eb);
 
+/* Make a libcurl handle (CURL *) trust the coordinator the buildlet
+ * trusts: ca_file (PEM) and/or a certificate pin; NULLs leave the
+ * system's CAs. Shared with artifacts.c. */
+void source_curl_trust(void *curl, const char *ca_file, const char *pin);
+
 /* Extract an archive file (exposed for tests). */
 rc_t source_extract(const char *archive, const char *workdir,
 		    const struct source_limits *lim, struct errbuf *eb);
