@@ -619,7 +619,13 @@ static void copy_config(struct buildlet *b, const struct buildlet_config *cfg)
 	os_hostname(host, sizeof host);
 	snprintf(native, sizeof native, "%s/%s", goos, goarch);
 	b->cfg = *cfg;
-	b->name = xstrdup(cfg->name && *cfg->name ? cfg->name : host);
+	/* An enrolled buildlet's token is "NAME.SECRET": its name by default. */
+	if (cfg->name && *cfg->name)
+		b->name = xstrdup(cfg->name);
+	else if (cfg->key && strrchr(cfg->key, '.') && strrchr(cfg->key, '.') != cfg->key)
+		b->name = xstrndup(cfg->key, (size_t)(strrchr(cfg->key, '.') - cfg->key));
+	else
+		b->name = xstrdup(host);
 	b->host_type = cfg->host_type && *cfg->host_type
 			       ? xstrdup(cfg->host_type)
 			       : xasprintf("%s-%s", goos, goarch);

@@ -633,3 +633,83 @@ int cmd_certgen(const struct cli_cmd *cmd, int argc, char **argv)
 	printf("%s\n", fingerprint);
 	return CLI_EXIT_OK;
 }
+
+/* ---- rfarm enroll / revoke ---- */
+
+int cmd_enroll(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"host-type", required_argument, NULL, OPT_HOST_TYPE},
+		{"label", required_argument, NULL, OPT_LABEL},
+		{"data", required_argument, NULL, OPT_DATA},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *host_type = NULL, *data = "./rfarm-data";
+	const char **labels = xcalloc((size_t)argc + 1, sizeof *labels);
+	size_t n_labels = 0;
+	char token[160];
+	struct errbuf eb = {""};
+	int c, status = -1;
+
+	cli_getopt_reset();
+	while (status < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': status = cli_help(cmd); break;
+		case OPT_HOST_TYPE: host_type = optarg; break;
+		case OPT_DATA: data = optarg; break;
+		case OPT_LABEL: labels[n_labels++] = optarg; break;
+		default:
+			cli_getopt_error(argv, ":h", c, &eb);
+			status = cli_usage_error(cmd, "%s", eb.msg);
+		}
+	}
+	if (status < 0 && (optind + 1 != argc || !cli_buildlet_name_valid(argv[optind])))
+		status = cli_usage_error(cmd, "give one buildlet NAME (letters, "
+					 "digits, '.', '_', '-')");
+	if (status < 0 && (!host_type || !cli_host_type_valid(host_type)))
+		status = cli_usage_error(cmd, "give --host-type T");
+	if (status < 0 && coord_enroll(data, argv[optind], host_type, labels,
+				       n_labels, token, sizeof token, &eb))
+		status = cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+	if (status < 0) {
+		fprintf(stderr, "buildlet %s enrolled as %s; give it this token "
+			"(shown once) in a 0600 --token-file:\n", argv[optind],
+			host_type);
+		printf("%s\n", token);
+		explicit_bzero(token, sizeof token);
+		status = CLI_EXIT_OK;
+	}
+	free(labels);
+	return status;
+}
+
+int cmd_revoke(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, OPT_DATA},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *data = "./rfarm-data";
+	struct errbuf eb = {""};
+	int c;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd);
+		if (c == OPT_DATA) {
+			data = optarg;
+			continue;
+		}
+		cli_getopt_error(argv, ":h", c, &eb);
+		return cli_usage_error(cmd, "%s", eb.msg);
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cmd, "give one buildlet NAME");
+	if (coord_revoke(data, argv[optind], &eb))
+		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+	fprintf(stderr, "buildlet %s revoked: refused from now on\n", argv[optind]);
+	return CLI_EXIT_OK;
+}

@@ -182,6 +182,20 @@ static const char usage_certgen[] =
 	"line. Start the coordinator with --tls-cert NAME.crt --tls-key NAME.key;\n"
 	"buildlets and clients trust it with --ca NAME.crt (RFARM_CA).\n";
 
+static const char usage_enroll[] =
+	"usage: rfarm enroll NAME --host-type T [--label L]... [--data DIR]\n"
+	"\n"
+	"Give one buildlet its own credential, in the coordinator's data\n"
+	"directory (it may be running). Prints the token once, as the last line;\n"
+	"only its hash is kept. The buildlet's host type and labels come from\n"
+	"here, not from what it claims. Enrolling NAME again replaces it.\n";
+
+static const char usage_revoke[] =
+	"usage: rfarm revoke NAME [--data DIR]\n"
+	"\n"
+	"Refuse an enrolled buildlet from now on; a running coordinator cuts\n"
+	"its session within a second.\n";
+
 static const char usage_purge[] =
 	"usage: rfarm purge --before AGE [--json]\n"
 	"\n"
@@ -215,6 +229,8 @@ static const struct cli_cmd commands[] = {
 	{"get", "download a job's artifacts, verified", cmd_get, usage_get},
 	{"certgen", "make a self-signed TLS certificate", cmd_certgen,
 	 usage_certgen},
+	{"enroll", "give a buildlet its own credential", cmd_enroll, usage_enroll},
+	{"revoke", "refuse an enrolled buildlet", cmd_revoke, usage_revoke},
 	{"drain", "stop giving a buildlet new jobs", cmd_drain, usage_drain},
 	{"purge", "delete old finished builds and their logs", cmd_purge,
 	 usage_purge},

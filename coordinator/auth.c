@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "fsutil.h"
 #include "internal.h"
 #include "xalloc.h"
@@ -74,4 +75,67 @@ rc_t coord_buildlet_key(const char *data_dir, const char *host_type, char *out,
 		return rc;
 	auth_key_for(master, host_type, out);
 	return RC_OK;
+}
+
+/* The store of a data directory, for the offline operator verbs. */
+static rc_t open_data_store(const char *data_dir, struct store **st,
+			    struct errbuf *eb)
+{
+	char *path = xasprintf("%s/rfarm.db", data_dir);
+	rc_t rc = fs_mkdirs(data_dir, 0700, eb);
+
+	if (!rc)
+		rc = store_open(path, st, eb);
+	free(path);
+	return rc;
+}
+
+rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
+		  const char *const *labels, size_t n_labels, char *token,
+		  size_t token_len, struct errbuf *eb)
+{
+	unsigned char raw[32];
+	char secret[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1], *text;
+	json_t *arr = json_array();
+	struct store *st = NULL;
+	rc_t rc;
+
+	for (size_t i = 0; i < n_labels; i++)
+		json_array_append_new(arr, json_string(labels[i]));
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (random_bytes(raw, sizeof raw)) {
+		free(text);
+		errbuf_set(eb, "no random bytes for the secret");
+		return RC_IO;
+	}
+	hex_encode(raw, sizeof raw, secret);
+	sha256_hex(secret, strlen(secret), hash);
+	rc = open_data_store(data_dir, &st, eb);
+	if (!rc)
+		rc = store_enrol_put(st, name, host_type, text, hash, clock_wall_ms());
+	if (!rc)
+		rc = store_flush(st);
+	if (rc)
+		errbuf_set(eb, "cannot enrol %s in %s", name, data_dir);
+	else
+		snprintf(token, token_len, "%s.%s", name, secret);
+	store_close(&st);
+	free(text);
+	return rc;
+}
+
+rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb)
+{
+	struct store *st = NULL;
+	rc_t rc = open_data_store(data_dir, &st, eb);
+
+	if (!rc)
+		rc = store_enrol_revoke(st, name);
+	if (!rc)
+		rc = store_flush(st);
+	if (rc == RC_NOT_FOUND)
+		errbuf_set(eb, "no buildlet %s is enrolled", name);
+	store_close(&st);
+	return rc;
 }

@@ -60,4 +60,17 @@ void coord_free(struct coord **c);
 rc_t coord_buildlet_key(const char *data_dir, const char *host_type, char *out,
 			struct errbuf *eb);
 
+/*
+ * Enrol a buildlet named name as host_type with labels, in the store of
+ * data_dir (the coordinator may be running). token gets "NAME.SECRET",
+ * shown once: only the secret's SHA-256 is kept. Enrolling a name again
+ * replaces its credential.
+ */
+rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
+		  const char *const *labels, size_t n_labels, char *token,
+		  size_t token_len, struct errbuf *eb);
+/* Refuse that buildlet from now on; a running coordinator cuts its session
+ * within a second. RC_NOT_FOUND if it is not enrolled. */
+rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb);
+
 #endif

@@ -460,8 +460,9 @@ static int refuse_busy(struct coord *c, struct lws *wsi, int retry_s)
 /* Refuse a bad buildlet upgrade with a status and a reason it can log. */
 static int on_confirm_upgrade(struct coord *c, struct lws *wsi)
 {
+	struct upgrade_auth who;
 	char why[200], peer[64];
-	unsigned status = session_check_upgrade(c, wsi, why, sizeof why);
+	unsigned status = session_authenticate(c, wsi, &who, why, sizeof why);
 	int retry_s;
 
 	if (!status) {

@@ -68,12 +68,19 @@ struct frame {
 	struct buf b;     /* encoded message */
 };
 
+/* Who a buildlet's upgrade request proved to be. */
+struct upgrade_auth {
+	char host_type[128];  /* from the enrolment, or the key's host type */
+	char enrolled[65];    /* enrolled buildlet name, "" for a host-type key */
+	char labels[1024];    /* the enrolment's labels (JSON array), or "" */
+};
+
 struct session {
 	struct list link;        /* in coord->sessions once hello is done */
 	struct coord *c;         /* owner */
 	struct lws *wsi;         /* the connection */
 	char id[32];             /* session id sent in welcome */
-	char host_type[128];     /* authenticated in the upgrade request */
+	struct upgrade_auth auth; /* proved in the upgrade request */
 	char peer[64];           /* peer address, for logs */
 	int hello_done;          /* hello received and accepted */
 	int64_t last_rx_ms;      /* monotonic time of the last message */
@@ -123,10 +130,11 @@ void session_send(struct session *s, const struct proto_msg *m);
 /* Close with a WebSocket status and reason at the next opportunity. */
 void session_close(struct session *s, int status, const char *reason);
 struct session *session_find(struct coord *c, const char *name);
-/* Check a /buildlet upgrade request (path, host type, key). Returns 0 if
- * it may proceed, else the HTTP status to refuse it with and why. */
-unsigned session_check_upgrade(struct coord *c, struct lws *wsi, char *why,
-			       size_t n);
+/* Check a /buildlet upgrade request (path, then an enrolled buildlet's
+ * token or a host type's key) and say who it is. Returns 0 if it may
+ * proceed, else the HTTP status to refuse it with and why. */
+unsigned session_authenticate(struct coord *c, struct lws *wsi,
+			      struct upgrade_auth *a, char *why, size_t n);
 /* Admit one buildlet handshake under the per-second cap: 0 if admitted,
  * else the seconds the buildlet should wait before trying again. */
 int session_handshake_admit(struct coord *c, int64_t now_ms);

@@ -145,6 +145,25 @@ static void end_late_job(struct coord *c, const struct store_job *j,
 	}
 }
 
+/* `rfarm revoke` writes the store: a revoked buildlet is cut at once. */
+static void close_revoked(struct coord *c)
+{
+	char **names = NULL;
+	size_t n = 0;
+
+	if (store_enrol_revoked(c->store, &names, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct session *s = session_find(c, names[i]);
+
+		if (s && s->auth.enrolled[0] && !s->closing)
+			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				      "this buildlet's credential was revoked");
+		free(names[i]);
+	}
+	free(names);
+}
+
 void lease_check(struct coord *c, int64_t now_ms)
 {
 	struct expired e = {c, now_ms, clock_wall_ms(), NULL, 0, 0, NULL, 0, 0};
@@ -154,6 +173,7 @@ void lease_check(struct coord *c, int64_t now_ms)
 		return;
 	c->lease_checked_ms = now_ms;
 	close_silent_sessions(c, now_ms);
+	close_revoked(c);
 	store_job_scan_active(c->store, collect_expired, &e);
 	for (size_t i = 0; i < e.n; i++) {
 		snprintf(why, sizeof why, "buildlet %.64s was away for more than %d s",

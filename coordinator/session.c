@@ -100,31 +100,67 @@ void session_send(struct session *s, const struct proto_msg *m)
 	lws_callback_on_writable(s->wsi);
 }
 
-unsigned session_check_upgrade(struct coord *c, struct lws *wsi, char *why,
-			       size_t n)
+/* An enrolled buildlet's token "NAME.SECRET": the enrolment must exist,
+ * not be revoked, and hold the SHA-256 of SECRET. */
+static unsigned auth_enrolled(struct coord *c, const char *token,
+			      struct upgrade_auth *a, char *why, size_t n)
 {
-	char uri[64], auth[256], host_type[128], want[SHA256_HEX_LEN + 1];
+	const char *dot = strrchr(token, '.');
+	struct store_enrolment e;
+	char got[SHA256_HEX_LEN + 1];
+	unsigned status = 0;
+
+	snprintf(a->enrolled, sizeof a->enrolled, "%.*s",
+		 (int)(dot - token < 64 ? dot - token : 64), token);
+	if (store_enrol_get(c->store, a->enrolled, &e)) {
+		snprintf(why, n, "no buildlet %.64s is enrolled", a->enrolled);
+		return HTTP_STATUS_FORBIDDEN;
+	}
+	sha256_hex(dot + 1, strlen(dot + 1), got);
+	if (e.revoked) {
+		snprintf(why, n, "buildlet %.64s was revoked", a->enrolled);
+		status = HTTP_STATUS_FORBIDDEN;
+	} else if (!secret_equal(got, e.secret_sha256)) {
+		snprintf(why, n, "wrong secret for buildlet %.64s", a->enrolled);
+		status = HTTP_STATUS_FORBIDDEN;
+	} else {
+		snprintf(a->host_type, sizeof a->host_type, "%s", e.host_type);
+		snprintf(a->labels, sizeof a->labels, "%s", e.labels);
+	}
+	store_enrol_clear(&e);
+	return status;
+}
+
+unsigned session_authenticate(struct coord *c, struct lws *wsi,
+			      struct upgrade_auth *a, char *why, size_t n)
+{
+	char uri[64], auth[256], want[SHA256_HEX_LEN + 1];
+	const char *dot;
 	int len;
 
+	memset(a, 0, sizeof *a);
 	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, "/buildlet")) {
 		snprintf(why, n, "buildlets connect to /buildlet");
 		return HTTP_STATUS_NOT_FOUND;
-	}
-	len = lws_hdr_custom_copy(wsi, host_type, sizeof host_type, HOST_TYPE_HDR,
-				  (int)strlen(HOST_TYPE_HDR));
-	if (len <= 0 || !valid_name(host_type, 64)) {
-		snprintf(why, n, "missing or bad x-rfarm-host-type header");
-		return HTTP_STATUS_BAD_REQUEST;
 	}
 	if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 7 ||
 	    strncmp(auth, "Bearer ", 7)) {
 		snprintf(why, n, "no buildlet key (Authorization: Bearer KEY)");
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
-	auth_key_for(c->master, host_type, want);
+	dot = strrchr(auth + 7, '.');
+	if (dot && dot > auth + 7 && strlen(dot + 1) == SHA256_HEX_LEN)
+		return auth_enrolled(c, auth + 7, a, why, n);
+	len = lws_hdr_custom_copy(wsi, a->host_type, sizeof a->host_type,
+				  HOST_TYPE_HDR, (int)strlen(HOST_TYPE_HDR));
+	if (len <= 0 || !valid_name(a->host_type, 64)) {
+		snprintf(why, n, "missing or bad x-rfarm-host-type header");
+		return HTTP_STATUS_BAD_REQUEST;
+	}
+	auth_key_for(c->master, a->host_type, want);
 	if (!secret_equal(auth + 7, want)) {
-		snprintf(why, n, "wrong key for host type %.64s", host_type);
+		snprintf(why, n, "wrong key for host type %.64s", a->host_type);
 		return HTTP_STATUS_FORBIDDEN;
 	}
 	return 0;
@@ -157,15 +193,17 @@ int session_handshake_admit(struct coord *c, int64_t now_ms)
 /* Second guard: http.c already answered a bad upgrade with a status. */
 static int on_filter(struct coord *c, struct lws *wsi)
 {
+	struct upgrade_auth a;
 	char why[200];
 
-	return session_check_upgrade(c, wsi, why, sizeof why) ? -1 : 0;
+	return session_authenticate(c, wsi, &a, why, sizeof why) ? -1 : 0;
 }
 
 static void on_established(struct coord *c, struct lws *wsi,
 			   struct session **pss)
 {
 	struct session *s = xcalloc(1, sizeof *s);
+	char why[200];
 
 	s->c = c;
 	s->wsi = wsi;
@@ -176,8 +214,7 @@ static void on_established(struct coord *c, struct lws *wsi,
 		 (unsigned long long)++c->next_session);
 	s->last_rx_ms = clock_mono_ms();
 	lws_get_peer_simple(wsi, s->peer, sizeof s->peer);
-	lws_hdr_custom_copy(wsi, s->host_type, sizeof s->host_type,
-			    HOST_TYPE_HDR, (int)strlen(HOST_TYPE_HDR));
+	session_authenticate(c, wsi, &s->auth, why, sizeof why);
 	*pss = s;
 }
 
@@ -190,9 +227,12 @@ static const char *check_hello(struct session *s, const struct proto_hello *h,
 	else if (!valid_name(h->name, 64))
 		snprintf(why, n, "bad buildlet name \"%.64s\" (letters, digits, "
 			 "'.', '_', '-'; at most 64)", h->name);
-	else if (strcmp(h->host_type, s->host_type))
+	else if (s->auth.enrolled[0] && strcmp(h->name, s->auth.enrolled))
+		snprintf(why, n, "this credential is for buildlet %.64s, not %.40s",
+			 s->auth.enrolled, h->name);
+	else if (!s->auth.enrolled[0] && strcmp(h->host_type, s->auth.host_type))
 		snprintf(why, n, "hello says host type %.40s but the key is for %.40s",
-			 h->host_type, s->host_type);
+			 h->host_type, s->auth.host_type);
 	else if (h->capacity < 1 || h->capacity > 1024)
 		snprintf(why, n, "capacity %d out of range (1..1024)", (int)h->capacity);
 	else
@@ -202,6 +242,26 @@ static const char *check_hello(struct session *s, const struct proto_hello *h,
 			snprintf(why, n, "bad platform \"%.40s\" (want goos/goarch)",
 				 h->platforms.v[i]);
 	return why[0] ? why : NULL;
+}
+
+/* What matters for trust comes from the enrolment, not the buildlet. */
+static void trust_enrolment(struct session *s)
+{
+	json_t *labels = json_loads(s->auth.labels, 0, NULL), *l;
+	size_t i;
+
+	free(s->hello.host_type);
+	s->hello.host_type = xstrdup(s->auth.host_type);
+	for (i = 0; i < s->hello.labels.n; i++)
+		free(s->hello.labels.v[i]);
+	free(s->hello.labels.v);
+	s->hello.labels.n = 0;
+	s->hello.labels.v = xcalloc(json_array_size(labels) + 1, sizeof(char *));
+	json_array_foreach(labels, i, l)
+		if (json_is_string(l))
+			s->hello.labels.v[s->hello.labels.n++] =
+				xstrdup(json_string_value(l));
+	json_decref(labels);
 }
 
 static void on_hello(struct session *s, struct proto_msg *m)
@@ -215,6 +275,8 @@ static void on_hello(struct session *s, struct proto_msg *m)
 	}
 	s->hello = m->u.hello;
 	memset(&m->u.hello, 0, sizeof m->u.hello); /* ownership moved */
+	if (s->auth.enrolled[0])
+		trust_enrolment(s);
 	if (!s->hello.platforms.n) {
 		s->hello.platforms.v = xcalloc(1, sizeof(char *));
 		s->hello.platforms.v[0] = xasprintf("%s/%s", s->hello.goos,

@@ -85,6 +85,12 @@
 	X(ST_ARTIFACT_COPY, "INSERT OR REPLACE INTO artifacts(job_id, name,"  \
 	  " sha256, size) SELECT ?, name, sha256, size FROM artifacts"       \
 	  " WHERE job_id=?")                                                 \
+	X(ST_ENROL_PUT, "INSERT OR REPLACE INTO enrolments(name, host_type,"  \
+	  " labels, secret_sha256, created_ms, revoked) VALUES(?,?,?,?,?,0)")  \
+	X(ST_ENROL_GET, "SELECT host_type, labels, secret_sha256, revoked"    \
+	  " FROM enrolments WHERE name=?")                                   \
+	X(ST_ENROL_REVOKE, "UPDATE enrolments SET revoked=1 WHERE name=?")    \
+	X(ST_ENROL_REVOKED, "SELECT name FROM enrolments WHERE revoked=1")    \
 	X(ST_BLOB_RECORD, "INSERT OR IGNORE INTO blobs(sha256, size, created_ms)" \
 	  " VALUES(?,?,?)")                                                  \
 	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
@@ -195,6 +201,10 @@ static const char *const migrations[] = {
 	" version TEXT NOT NULL, capacity INTEGER NOT NULL,"
 	" first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
 	" drained INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE enrolments("
+	" name TEXT PRIMARY KEY, host_type TEXT NOT NULL,"
+	" labels TEXT NOT NULL, secret_sha256 TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE blobs("
 	" sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
 	" created_ms INTEGER NOT NULL);"
@@ -988,6 +998,82 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, now_ms);
 	return step_done(s, st, "record blob");
+}
+
+/* ---- enrolments ---- */
+
+rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
+		     const char *labels, const char *secret_sha256, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ENROL_PUT);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, host_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, secret_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_ms);
+	return step_done(s, st, "enrol");
+}
+
+rc_t store_enrol_get(struct store *s, const char *name, struct store_enrolment *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_ENROL_GET);
+	int r;
+
+	memset(e, 0, sizeof *e);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		e->host_type = col_text(st, 0);
+		e->labels = col_text(st, 1);
+		e->secret_sha256 = col_text(st, 2);
+		e->revoked = sqlite3_column_int(st, 3);
+	}
+	sqlite3_reset(st);
+	if (r == SQLITE_ROW)
+		return RC_OK;
+	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "get enrolment");
+}
+
+void store_enrol_clear(struct store_enrolment *e)
+{
+	free(e->host_type);
+	free(e->labels);
+	free(e->secret_sha256);
+	memset(e, 0, sizeof *e);
+}
+
+rc_t store_enrol_revoke(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ENROL_REVOKE);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "revoke");
+	if (!rc && !sqlite3_changes(s->db))
+		return RC_NOT_FOUND;
+	return rc;
+}
+
+rc_t store_enrol_revoked(struct store *s, char ***names, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_ENROL_REVOKED);
+	size_t cap = 0;
+	int r;
+
+	*names = NULL;
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		*(char **)xarray_push(names, n, &cap, sizeof **names) = col_text(st, 0);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RC_OK : db_error(s, "list revoked");
 }
 
 /* ---- the build cache ---- */

@@ -188,6 +188,23 @@ struct store_artifact {
 	int64_t size; /* bytes */
 };
 
+/* ---- enrolments: one credential per buildlet ---- */
+struct store_enrolment {
+	char *host_type;     /* what the buildlet is, as the operator said */
+	char *labels;        /* JSON array of labels it gets */
+	char *secret_sha256; /* hex SHA-256 of its secret; the secret is not kept */
+	int revoked;         /* refused from now on */
+};
+rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
+		     const char *labels, const char *secret_sha256, int64_t now_ms);
+rc_t store_enrol_get(struct store *s, const char *name,
+		     struct store_enrolment *e);
+void store_enrol_clear(struct store_enrolment *e);
+/* RC_NOT_FOUND if no such enrolment. */
+rc_t store_enrol_revoke(struct store *s, const char *name);
+/* Names of revoked enrolments (caller frees each and the array). */
+rc_t store_enrol_revoked(struct store *s, char ***names, size_t *n);
+
 /* ---- build cache ---- */
 rc_t store_job_set_cache_key(struct store *s, int64_t id, const char *key);
 rc_t store_job_set_commit(struct store *s, int64_t id, const char *commit);

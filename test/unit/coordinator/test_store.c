@@ -152,7 +152,7 @@ static void test_open_creates_wal_db(void **state)
 			   "SELECT group_concat(name, ',') FROM (SELECT name FROM"
 			   " sqlite_master WHERE type='table' ORDER BY name)");
 	assert_string_equal(tables, "artifacts,attempts,blobs,buildlets,builds,"
-				    "jobs,log_chunks");
+				    "enrolments,jobs,log_chunks");
 	free(mode);
 	free(ver);
 	free(tables);
