@@ -463,6 +463,7 @@ static int fetch_source(struct runner *r, char *error, size_t error_len)
 
 	lim.ca_file = r->ca_file;
 	lim.pin = r->pin;
+	lim.token = r->upload_token;
 	rc = source_fetch(&r->source, r->base_url, r->workdir, tmp, &lim,
 			  r->commit, sizeof r->commit, &eb);
 

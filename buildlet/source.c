@@ -75,11 +75,12 @@ void source_curl_trust(void *curl, const char *ca_file, const char *pin)
 
 static rc_t download(const char *url, const char *path, const char *want,
 		     int64_t max, const char *ca_file, const char *pin,
-		     struct errbuf *eb)
+		     const char *token, struct errbuf *eb)
 {
 	struct download d = {fopen(path, "wbe"), sha256_new(), 0, max, 0};
 	char got[SHA256_HEX_LEN + 1];
 	CURL *curl = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
 	long status = 0;
 	CURLcode cc;
 	rc_t rc = RC_IO;
@@ -90,6 +91,15 @@ static rc_t download(const char *url, const char *path, const char *want,
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	source_curl_trust(curl, ca_file, pin);
+	/* The attempt's upload token also opens its source on a coordinator
+	 * that wants API tokens. */
+	if (token && *token) {
+		char auth[200];
+
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, auth);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	}
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -121,6 +131,7 @@ out:
 		fclose(d.f);
 	if (curl)
 		curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
 	return rc;
 }
 
@@ -449,7 +460,7 @@ rc_t source_fetch(const struct proto_source *src, const char *base_url,
 	url = src->url[0] == '/' ? xasprintf("%s%s", base_url, src->url)
 				 : xstrdup(src->url);
 	rc = download(url, tmp_path, src->sha256, lim->max_download, lim->ca_file,
-		      lim->pin, eb);
+		      lim->pin, lim->token, eb);
 	if (!rc)
 		rc = source_extract(tmp_path, workdir, lim, eb);
 	unlink(tmp_path);

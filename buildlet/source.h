@@ -26,6 +26,7 @@ struct source_limits {
 	int64_t max_bytes;    /* content bytes once extracted */
 	const char *ca_file;  /* PEM CAs for an HTTPS download; NULL: system */
 	const char *pin;      /* "sha256:..." of the server's certificate, or NULL */
+	const char *token;    /* bearer token for the download, or NULL */
 };
 
 extern const struct source_limits source_default_limits;

@@ -58,6 +58,8 @@ enum {
 	OPT_CA,
 	OPT_INSECURE,
 	OPT_PIN,
+	OPT_PUBLIC_READ,
+	OPT_SCOPE,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -149,6 +151,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"timeout-margin", required_argument, NULL, OPT_TIMEOUT_MARGIN},
 		{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
 		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+		{"public-read", no_argument, NULL, OPT_PUBLIC_READ},
 		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -191,6 +194,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			sa->cfg.max_attempts = (int)n;
 			break;
 		case OPT_TLS_CERT: sa->cfg.tls_cert = optarg; break;
+		case OPT_PUBLIC_READ: sa->cfg.public_read = 1; break;
 		case OPT_TLS_KEY: sa->cfg.tls_key = optarg; break;
 		case OPT_IO_TIMEOUT:
 			if (duration_arg(cmd, "--io-timeout", 1000, 3600000,
@@ -711,5 +715,62 @@ int cmd_revoke(const struct cli_cmd *cmd, int argc, char **argv)
 	if (coord_revoke(data, argv[optind], &eb))
 		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
 	fprintf(stderr, "buildlet %s revoked: refused from now on\n", argv[optind]);
+	return CLI_EXIT_OK;
+}
+
+/* ---- rfarm token create / revoke ---- */
+
+int cmd_token(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"scope", required_argument, NULL, OPT_SCOPE},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"data", required_argument, NULL, OPT_DATA},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *scope = NULL, *name = NULL, *data = "./rfarm-data", *verb;
+	char token[160], fallback[32];
+	struct errbuf eb = {""};
+	int c;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(cmd);
+		case OPT_SCOPE: scope = optarg; break;
+		case OPT_NAME: name = optarg; break;
+		case OPT_DATA: data = optarg; break;
+		default:
+			cli_getopt_error(argv, ":h", c, &eb);
+			return cli_usage_error(cmd, "%s", eb.msg);
+		}
+	}
+	verb = optind < argc ? argv[optind] : "";
+	if (!strcmp(verb, "revoke")) {
+		if (optind + 2 != argc)
+			return cli_usage_error(cmd, "give the token's NAME");
+		if (coord_token_revoke(data, argv[optind + 1], &eb))
+			return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+		fprintf(stderr, "API token %s revoked\n", argv[optind + 1]);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(verb, "create") || optind + 1 != argc)
+		return cli_usage_error(cmd, "say create or revoke");
+	if (!scope || (strcmp(scope, "read") && strcmp(scope, "submit") &&
+		       strcmp(scope, "admin")))
+		return cli_usage_error(cmd, "give --scope read, submit or admin");
+	if (!name) {
+		snprintf(fallback, sizeof fallback, "%s-%ld", scope, (long)getpid());
+		name = fallback;
+	}
+	if (!cli_buildlet_name_valid(name))
+		return cli_usage_error(cmd, "bad --name '%s'", name);
+	if (coord_token_create(data, name, scope, token, sizeof token, &eb))
+		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
+	fprintf(stderr, "API token %s (%s), shown once; use it as RFARM_TOKEN:\n",
+		name, scope);
+	printf("%s\n", token);
+	explicit_bzero(token, sizeof token);
 	return CLI_EXIT_OK;
 }

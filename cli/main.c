@@ -46,6 +46,7 @@ static const char usage_coordinator[] =
 	"                      buildlet before ending the job here (default 1m)\n"
 	"  --max-attempts N    tries before a job whose buildlets keep\n"
 	"                      vanishing ends in error (default 3)\n"
+	"  --public-read       with API tokens, let anyone read (GET)\n"
 	"  --tls-cert F, --tls-key F\n"
 	"                      serve HTTPS and WSS with this certificate and key\n"
 	"                      (rfarm certgen makes a self-signed pair)\n"
@@ -196,6 +197,17 @@ static const char usage_revoke[] =
 	"Refuse an enrolled buildlet from now on; a running coordinator cuts\n"
 	"its session within a second.\n";
 
+static const char usage_token[] =
+	"usage: rfarm token create --scope read|submit|admin [--name N] [--data DIR]\n"
+	"       rfarm token revoke NAME [--data DIR]\n"
+	"\n"
+	"API tokens, in the coordinator's data directory (it may be running).\n"
+	"create prints the token once, as the last line; only its hash is kept.\n"
+	"Once any token exists, the API needs one (RFARM_TOKEN): read for GET,\n"
+	"submit for builds and uploads, admin for cancel, retry, drain, purge.\n"
+	"A missing or unknown token is 401, a weak one 403. The coordinator's\n"
+	"--public-read lets anyone read.\n";
+
 static const char usage_purge[] =
 	"usage: rfarm purge --before AGE [--json]\n"
 	"\n"
@@ -231,6 +243,7 @@ static const struct cli_cmd commands[] = {
 	 usage_certgen},
 	{"enroll", "give a buildlet its own credential", cmd_enroll, usage_enroll},
 	{"revoke", "refuse an enrolled buildlet", cmd_revoke, usage_revoke},
+	{"token", "create or revoke API tokens", cmd_token, usage_token},
 	{"drain", "stop giving a buildlet new jobs", cmd_drain, usage_drain},
 	{"purge", "delete old finished builds and their logs", cmd_purge,
 	 usage_purge},

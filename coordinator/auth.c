@@ -139,3 +139,46 @@ rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb)
 	store_close(&st);
 	return rc;
 }
+
+rc_t coord_token_create(const char *data_dir, const char *name,
+			const char *scope, char *token, size_t token_len,
+			struct errbuf *eb)
+{
+	unsigned char raw[32];
+	char hex[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
+	struct store *st = NULL;
+	rc_t rc;
+
+	if (random_bytes(raw, sizeof raw)) {
+		errbuf_set(eb, "no random bytes for the token");
+		return RC_IO;
+	}
+	hex_encode(raw, sizeof raw, hex);
+	snprintf(token, token_len, "rfarm_%s_%s", scope, hex);
+	sha256_hex(token, strlen(token), hash);
+	rc = open_data_store(data_dir, &st, eb);
+	if (!rc)
+		rc = store_api_token_put(st, name, scope, hash, clock_wall_ms());
+	if (!rc)
+		rc = store_flush(st);
+	if (rc)
+		errbuf_set(eb, "cannot create token %s in %s", name, data_dir);
+	store_close(&st);
+	return rc;
+}
+
+rc_t coord_token_revoke(const char *data_dir, const char *name,
+			struct errbuf *eb)
+{
+	struct store *st = NULL;
+	rc_t rc = open_data_store(data_dir, &st, eb);
+
+	if (!rc)
+		rc = store_api_token_revoke(st, name);
+	if (!rc)
+		rc = store_flush(st);
+	if (rc == RC_NOT_FOUND)
+		errbuf_set(eb, "no API token named %s", name);
+	store_close(&st);
+	return rc;
+}

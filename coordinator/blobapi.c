@@ -29,17 +29,22 @@ static const char *path_sha(const struct http_conn *h)
 }
 
 /* A bearer token on an upload must be the upload token of a running
- * attempt. (Uploads without one are open until API tokens exist.) */
+ * attempt, or an API token (http.c's gate checked its scope). Uploads
+ * without one are open while no API token exists. */
 static int token_ok(struct http_conn *h)
 {
-	char auth[160];
+	char auth[160], hash[SHA256_HEX_LEN + 1], scope[16];
 	int64_t job;
 	int attempt;
 
 	if (lws_hdr_copy(h->wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
 		return 1;
-	return !strncmp(auth, "Bearer ", 7) &&
-	       store_token_lookup(h->c->store, auth + 7, &job, &attempt);
+	if (strncmp(auth, "Bearer ", 7))
+		return 0;
+	if (store_token_lookup(h->c->store, auth + 7, &job, &attempt))
+		return 1;
+	sha256_hex(auth + 7, strlen(auth + 7), hash);
+	return store_api_token_scope(h->c->store, hash, scope, sizeof scope);
 }
 
 int blobapi_put_begin(struct http_conn *h, long long length)

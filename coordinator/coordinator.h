@@ -24,6 +24,7 @@ struct coord_config {
 	int timeout_margin_ms;    /* how long past a job's time limit to wait
 				     for its buildlet before ending it here;
 				     default 60000 */
+	int public_read;          /* with API tokens, let anyone read */
 	const char *tls_cert;     /* PEM certificate: serve HTTPS/WSS; NULL: plain */
 	const char *tls_key;      /* its PEM private key */
 	int64_t max_blob_bytes;   /* largest blob accepted; default 8 GiB */
@@ -69,6 +70,17 @@ rc_t coord_buildlet_key(const char *data_dir, const char *host_type, char *out,
 rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
 		  const char *const *labels, size_t n_labels, char *token,
 		  size_t token_len, struct errbuf *eb);
+/*
+ * Create an API token of scope "read", "submit" or "admin" named name in
+ * the store of data_dir; token gets it (shown once: only its SHA-256 is
+ * kept). Once any token exists, the API needs one.
+ */
+rc_t coord_token_create(const char *data_dir, const char *name,
+			const char *scope, char *token, size_t token_len,
+			struct errbuf *eb);
+rc_t coord_token_revoke(const char *data_dir, const char *name,
+			struct errbuf *eb);
+
 /* Refuse that buildlet from now on; a running coordinator cuts its session
  * within a second. RC_NOT_FOUND if it is not enrolled. */
 rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb);

@@ -385,9 +385,70 @@ static int route(struct http_conn *h)
 	return serve_static(h);
 }
 
+/* What a request needs: 0 nothing, 1 read, 2 submit, 3 admin. */
+static int needed_scope(const struct http_conn *h)
+{
+	if (!strcmp(h->path, "/alive") || !strcmp(h->path, "/ready"))
+		return 0;
+	if (!strcmp(h->method, "GET") || !strcmp(h->method, "HEAD"))
+		return 1;
+	if (!strcmp(h->path, "/api/v1/builds") ||
+	    !strncmp(h->path, "/api/v1/blobs/", 14))
+		return 2;
+	return 3;
+}
+
+static int scope_level(const char *scope)
+{
+	return !strcmp(scope, "admin") ? 3 : !strcmp(scope, "submit") ? 2
+					   : !strcmp(scope, "read") ? 1 : 0;
+}
+
+/*
+ * Once any API token exists, every route but /alive and /ready needs one
+ * of a strong enough scope (reads may be public with --public-read). A
+ * buildlet's upload token opens the blob routes of its attempt. Returns
+ * -1 to go on, else what the callback returns after answering.
+ */
+static int gate(struct http_conn *h)
+{
+	static const char *const names[] = {"", "read", "submit", "admin"};
+	char auth[200], hash[SHA256_HEX_LEN + 1], scope[16];
+	int need = needed_scope(h), have;
+	int64_t job;
+	int attempt;
+
+	if (!need || (need == 1 && h->c->cfg.public_read) ||
+	    !store_api_tokens_exist(h->c->store))
+		return -1;
+	h->body.err = RC_TOO_LARGE; /* a refused body is not read: close */
+	if (lws_hdr_copy(h->wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 7 ||
+	    strncmp(auth, "Bearer ", 7))
+		return http_respond_error(h, 401, "unauthorized", "this coordinator "
+					  "needs an API token (Authorization: "
+					  "Bearer TOKEN; RFARM_TOKEN for the CLI)");
+	if (!strncmp(h->path, "/api/v1/blobs/", 14) &&
+	    store_token_lookup(h->c->store, auth + 7, &job, &attempt)) {
+		h->body.err = RC_OK;
+		return -1;
+	}
+	sha256_hex(auth + 7, strlen(auth + 7), hash);
+	if (!store_api_token_scope(h->c->store, hash, scope, sizeof scope))
+		return http_respond_error(h, 401, "unauthorized",
+					  "unknown or revoked API token");
+	have = scope_level(scope);
+	if (have < need)
+		return http_respond_error(h, 403, "forbidden", "%s %s needs the %s "
+					  "scope; this token has %s", h->method,
+					  h->path, names[need], scope);
+	h->body.err = RC_OK;
+	return -1;
+}
+
 static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 		   const char *uri)
 {
+	int r;
 	char cl[32];
 	long long len = -1;
 
@@ -402,6 +463,8 @@ static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 			break;
 		}
 	snprintf(h->path, sizeof h->path, "%s", uri);
+	if ((r = gate(h)) >= 0)
+		return r;
 	if (strcmp(h->method, "POST") && strcmp(h->method, "PUT"))
 		return route(h);
 	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)

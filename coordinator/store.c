@@ -85,6 +85,12 @@
 	X(ST_ARTIFACT_COPY, "INSERT OR REPLACE INTO artifacts(job_id, name,"  \
 	  " sha256, size) SELECT ?, name, sha256, size FROM artifacts"       \
 	  " WHERE job_id=?")                                                 \
+	X(ST_TOKEN_PUT, "INSERT OR REPLACE INTO api_tokens(name, scope,"     \
+	  " secret_sha256, created_ms, revoked) VALUES(?,?,?,?,0)")           \
+	X(ST_TOKEN_SCOPE, "SELECT scope FROM api_tokens WHERE"               \
+	  " secret_sha256=? AND revoked=0")                                  \
+	X(ST_TOKEN_ANY, "SELECT count(*) FROM api_tokens WHERE revoked=0")    \
+	X(ST_TOKEN_REVOKE, "UPDATE api_tokens SET revoked=1 WHERE name=?")    \
 	X(ST_ENROL_PUT, "INSERT OR REPLACE INTO enrolments(name, host_type,"  \
 	  " labels, secret_sha256, created_ms, revoked) VALUES(?,?,?,?,?,0)")  \
 	X(ST_ENROL_GET, "SELECT host_type, labels, secret_sha256, revoked"    \
@@ -201,6 +207,10 @@ static const char *const migrations[] = {
 	" version TEXT NOT NULL, capacity INTEGER NOT NULL,"
 	" first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
 	" drained INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE api_tokens("
+	" name TEXT PRIMARY KEY, scope TEXT NOT NULL,"
+	" secret_sha256 TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL,"
+	" revoked INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE enrolments("
 	" name TEXT PRIMARY KEY, host_type TEXT NOT NULL,"
 	" labels TEXT NOT NULL, secret_sha256 TEXT NOT NULL,"
@@ -998,6 +1008,64 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, now_ms);
 	return step_done(s, st, "record blob");
+}
+
+/* ---- API tokens ---- */
+
+rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
+			 const char *secret_sha256, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_TOKEN_PUT);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, secret_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_ms);
+	return step_done(s, st, "create token");
+}
+
+int store_api_token_scope(struct store *s, const char *secret_sha256,
+			  char *scope, size_t n)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_SCOPE);
+	int found;
+
+	sqlite3_bind_text(st, 1, secret_sha256, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(scope, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return found;
+}
+
+int store_api_tokens_exist(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_ANY);
+	int n = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return n > 0;
+}
+
+rc_t store_api_token_revoke(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_TOKEN_REVOKE);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "revoke token");
+	if (!rc && !sqlite3_changes(s->db))
+		return RC_NOT_FOUND;
+	return rc;
 }
 
 /* ---- enrolments ---- */

@@ -188,6 +188,16 @@ struct store_artifact {
 	int64_t size; /* bytes */
 };
 
+/* ---- API tokens: read < submit < admin ---- */
+rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
+			 const char *secret_sha256, int64_t now_ms);
+/* 1 and the scope if a live token has this secret hash. */
+int store_api_token_scope(struct store *s, const char *secret_sha256,
+			  char *scope, size_t n);
+/* 1 once any live token exists: from then on the API needs one. */
+int store_api_tokens_exist(struct store *s);
+rc_t store_api_token_revoke(struct store *s, const char *name);
+
 /* ---- enrolments: one credential per buildlet ---- */
 struct store_enrolment {
 	char *host_type;     /* what the buildlet is, as the operator said */

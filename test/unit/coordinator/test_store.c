@@ -151,7 +151,7 @@ static void test_open_creates_wal_db(void **state)
 	tables = peek_text(f->path,
 			   "SELECT group_concat(name, ',') FROM (SELECT name FROM"
 			   " sqlite_master WHERE type='table' ORDER BY name)");
-	assert_string_equal(tables, "artifacts,attempts,blobs,buildlets,builds,"
+	assert_string_equal(tables, "api_tokens,artifacts,attempts,blobs,buildlets,builds,"
 				    "enrolments,jobs,log_chunks");
 	free(mode);
 	free(ver);
