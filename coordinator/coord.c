@@ -104,6 +104,27 @@ static void announce(struct coord *c)
 		 c->base_url, c->base_url);
 }
 
+static int host_is_loopback(const char *h)
+{
+	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) ||
+	       !strcmp(h, "::1") || !strcmp(h, "[::1]");
+}
+
+/* An open API (no token yet) is for loopback only: anyone who reaches
+ * it could run commands on every buildlet. */
+static rc_t check_open_mode(struct coord *c, struct errbuf *eb)
+{
+	if (host_is_loopback(c->cfg.listen_host) ||
+	    store_api_tokens_exist(c->store))
+		return RC_OK;
+	errbuf_set(eb, "refusing to serve an open API on %s: anyone reaching it "
+		   "could run commands on your buildlets. Create a token first "
+		   "(rfarm token create --scope admin --data %s) and enrol "
+		   "buildlets (rfarm enroll NAME --host-type T --data %s)",
+		   c->cfg.listen_host, c->data_dir, c->data_dir);
+	return RC_AUTH;
+}
+
 struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 {
 	struct coord *c = xcalloc(1, sizeof *c);
@@ -125,8 +146,8 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	c->hs_refill_ms = c->started_ms;
 	c->hs_tokens = cfg->max_handshakes_per_s;
 	if (auth_load_master(c->data_dir, c->master, eb) ||
-	    open_store(c, eb) || blobs_init(c->blob_dir, eb) ||
-	    create_context(c, eb))
+	    open_store(c, eb) || check_open_mode(c, eb) ||
+	    blobs_init(c->blob_dir, eb) || create_context(c, eb))
 		goto fail;
 	announce(c);
 	dash_render(c);

@@ -10,6 +10,10 @@ start_buildlet b1
 wait_for 20 buildlet_connected b1 || fail "buildlet b1 connected"
 code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 eq "without tokens the API is open" 200 "$(code "$RFARM_URL/api/v1/builds")"
+# Open mode is for loopback only: refused at start, before any socket.
+out=$("$RFARM" coordinator --listen 0.0.0.0:0 --data "$T/fresh" 2>&1)
+check "an open API off loopback is refused at start" test $? -ne 0
+check "saying how to fix it ($out)" grep -q "rfarm token create" <<<"$out"
 
 mk() { "$RFARM" token create --scope "$1" --name "$1-t" --data "$DATA" 2>/dev/null | tail -1; }
 READ=$(mk read); SUBMIT=$(mk submit); ADMIN=$(mk admin)
