@@ -94,3 +94,13 @@ int random_bytes(void *p, size_t n)
 {
 	return RAND_bytes(p, (int)n) == 1 ? 0 : -1;
 }
+
+int random_hex(char *out, size_t n)
+{
+	unsigned char raw[64];
+
+	if (n > sizeof raw || random_bytes(raw, n))
+		return -1;
+	hex_encode(raw, n, out);
+	return 0;
+}

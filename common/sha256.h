@@ -31,5 +31,7 @@ int secret_equal(const char *a, const char *b);
 
 /* Fill p with n cryptographically random bytes; 0 on success. */
 int random_bytes(void *p, size_t n);
+/* n random bytes as 2n hex characters in out (2n + 1 bytes); 0 on success. */
+int random_hex(char *out, size_t n);
 
 #endif

@@ -18,13 +18,10 @@
 
 static rc_t create_master(const char *path, char *master, struct errbuf *eb)
 {
-	unsigned char raw[32];
-
-	if (random_bytes(raw, sizeof raw)) {
+	if (random_hex(master, 32)) {
 		errbuf_set(eb, "no random bytes for the master key");
 		return RC_IO;
 	}
-	hex_encode(raw, sizeof raw, master);
 	return fs_write_atomic(path, master, SHA256_HEX_LEN, 0600, eb);
 }
 
@@ -94,7 +91,6 @@ rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
 		  const char *const *labels, size_t n_labels, char *token,
 		  size_t token_len, struct errbuf *eb)
 {
-	unsigned char raw[32];
 	char secret[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1], *text;
 	json_t *arr = json_array();
 	struct store *st = NULL;
@@ -104,12 +100,11 @@ rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
 		json_array_append_new(arr, json_string(labels[i]));
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
-	if (random_bytes(raw, sizeof raw)) {
+	if (random_hex(secret, 32)) {
 		free(text);
 		errbuf_set(eb, "no random bytes for the secret");
 		return RC_IO;
 	}
-	hex_encode(raw, sizeof raw, secret);
 	sha256_hex(secret, strlen(secret), hash);
 	rc = open_data_store(data_dir, &st, eb);
 	if (!rc)
@@ -125,35 +120,42 @@ rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
 	return rc;
 }
 
-rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb)
+/* Revoke name in the store of data_dir with fn; what names it in errors. */
+static rc_t revoke_in(const char *data_dir, const char *name,
+		      rc_t (*fn)(struct store *, const char *), const char *what,
+		      struct errbuf *eb)
 {
 	struct store *st = NULL;
 	rc_t rc = open_data_store(data_dir, &st, eb);
 
 	if (!rc)
-		rc = store_enrol_revoke(st, name);
+		rc = fn(st, name);
 	if (!rc)
 		rc = store_flush(st);
 	if (rc == RC_NOT_FOUND)
-		errbuf_set(eb, "no buildlet %s is enrolled", name);
+		errbuf_set(eb, "no %s %s", what, name);
 	store_close(&st);
 	return rc;
+}
+
+rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb)
+{
+	return revoke_in(data_dir, name, store_enrol_revoke, "enrolled buildlet",
+			 eb);
 }
 
 rc_t coord_token_create(const char *data_dir, const char *name,
 			const char *scope, char *token, size_t token_len,
 			struct errbuf *eb)
 {
-	unsigned char raw[32];
 	char hex[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
 	struct store *st = NULL;
 	rc_t rc;
 
-	if (random_bytes(raw, sizeof raw)) {
+	if (random_hex(hex, 32)) {
 		errbuf_set(eb, "no random bytes for the token");
 		return RC_IO;
 	}
-	hex_encode(raw, sizeof raw, hex);
 	snprintf(token, token_len, "rfarm_%s_%s", scope, hex);
 	sha256_hex(token, strlen(token), hash);
 	rc = open_data_store(data_dir, &st, eb);
@@ -170,15 +172,5 @@ rc_t coord_token_create(const char *data_dir, const char *name,
 rc_t coord_token_revoke(const char *data_dir, const char *name,
 			struct errbuf *eb)
 {
-	struct store *st = NULL;
-	rc_t rc = open_data_store(data_dir, &st, eb);
-
-	if (!rc)
-		rc = store_api_token_revoke(st, name);
-	if (!rc)
-		rc = store_flush(st);
-	if (rc == RC_NOT_FOUND)
-		errbuf_set(eb, "no API token named %s", name);
-	store_close(&st);
-	return rc;
+	return revoke_in(data_dir, name, store_api_token_revoke, "API token", eb);
 }

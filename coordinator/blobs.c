@@ -62,7 +62,6 @@ rc_t blob_upload_begin(const char *root, const char *sha, int64_t length,
 		       int64_t max, struct blob_upload **out, struct errbuf *eb)
 {
 	struct blob_upload *u;
-	unsigned char rnd[8];
 	char tag[17];
 
 	*out = NULL;
@@ -77,8 +76,7 @@ rc_t blob_upload_begin(const char *root, const char *sha, int64_t length,
 		return RC_TOO_LARGE;
 	}
 	u = xcalloc(1, sizeof *u);
-	random_bytes(rnd, sizeof rnd);
-	hex_encode(rnd, sizeof rnd, tag);
+	random_hex(tag, 8);
 	u->root = xstrdup(root);
 	memcpy(u->want, sha, sizeof u->want);
 	u->tmp = xasprintf("%s/tmp/%s.%s", root, sha, tag);

@@ -97,11 +97,10 @@ static void source_from_spec(struct proto_source *src, json_t *spec)
 /* A fresh upload token: 32 random bytes in hex. */
 static char *new_token(void)
 {
-	unsigned char raw[32];
-	char *hex = xmalloc(2 * sizeof raw + 1);
+	char *hex = xmalloc(2 * 32 + 1);
 
-	random_bytes(raw, sizeof raw);
-	hex_encode(raw, sizeof raw, hex);
+	if (random_hex(hex, 32))
+		abort(); /* no randomness: no token could be trusted */
 	return hex;
 }
 

@@ -415,6 +415,23 @@ static rc_t write_int_id(struct store *s, enum stmt_id id, int64_t n,
 	return step_done(s, st, what);
 }
 
+/* A write bound as (text) that must change a row: RC_NOT_FOUND if none. */
+static rc_t write_name(struct store *s, enum stmt_id id, const char *name,
+		       const char *what)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, id);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = step_done(s, st, what);
+	if (!rc && !sqlite3_changes(s->db))
+		return RC_NOT_FOUND;
+	return rc;
+}
+
 /* ---- builds ---- */
 
 rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
@@ -1055,17 +1072,7 @@ int store_api_tokens_exist(struct store *s)
 
 rc_t store_api_token_revoke(struct store *s, const char *name)
 {
-	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
-
-	if (rc)
-		return rc;
-	st = stmt(s, ST_TOKEN_REVOKE);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "revoke token");
-	if (!rc && !sqlite3_changes(s->db))
-		return RC_NOT_FOUND;
-	return rc;
+	return write_name(s, ST_TOKEN_REVOKE, name, "revoke token");
 }
 
 /* ---- enrolments ---- */
@@ -1117,17 +1124,7 @@ void store_enrol_clear(struct store_enrolment *e)
 
 rc_t store_enrol_revoke(struct store *s, const char *name)
 {
-	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
-
-	if (rc)
-		return rc;
-	st = stmt(s, ST_ENROL_REVOKE);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "revoke");
-	if (!rc && !sqlite3_changes(s->db))
-		return RC_NOT_FOUND;
-	return rc;
+	return write_name(s, ST_ENROL_REVOKE, name, "revoke");
 }
 
 rc_t store_enrol_revoked(struct store *s, char ***names, size_t *n)
