@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "os.h"
 #include "sha256.h"
 #include "source.h"
 #include "xalloc.h"
@@ -29,18 +30,33 @@ void artifacts_free(struct proto_artifact **a, size_t n)
 	*a = NULL;
 }
 
-static rc_t hash_file(const char *path, char *hex, int64_t *size,
+/* The job's file at path as a stream, or NULL with eb set. */
+static FILE *job_file(const char *path, const struct os_user *owner,
 		      struct errbuf *eb)
 {
-	FILE *f = fopen(path, "rbe");
+	int fd = os_job_file_open(path, owner, eb);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "rb");
+	if (!f) {
+		errbuf_set(eb, "open %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+static rc_t hash_file(const char *path, const struct os_user *owner,
+		      char *hex, int64_t *size, struct errbuf *eb)
+{
+	FILE *f = job_file(path, owner, eb);
 	struct sha256_ctx *sha;
 	unsigned char block[64 * 1024];
 	size_t n;
 
-	if (!f) {
-		errbuf_set(eb, "open %s: %s", path, strerror(errno));
+	if (!f)
 		return RC_IO;
-	}
 	sha = sha256_new();
 	*size = 0;
 	while ((n = fread(block, 1, sizeof block, f)) > 0) {
@@ -57,11 +73,40 @@ static rc_t hash_file(const char *path, char *hex, int64_t *size,
 	return RC_OK;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ud)
+/* The start of the coordinator's answer (a small JSON document). */
+struct reply {
+	char text[512]; /* NUL-terminated */
+	size_t len;     /* bytes kept */
+};
+
+static size_t keep_reply(char *p, size_t size, size_t n, void *ud)
 {
-	(void)p;
-	(void)ud;
+	struct reply *r = ud;
+	size_t k = size * n, room = sizeof r->text - 1 - r->len;
+
+	if (k < room)
+		room = k;
+	memcpy(r->text + r->len, p, room);
+	r->len += room;
+	r->text[r->len] = '\0';
 	return size * n;
+}
+
+/* The "message" of an {"error": {...}} answer into out, "" if none. */
+static void reply_message(const char *json, char *out, size_t n)
+{
+	const char *p = strstr(json, "\"message\":");
+	size_t k = 0;
+
+	out[0] = '\0';
+	if (!p || !(p = strchr(p + 10, '"')))
+		return;
+	for (p++; *p && *p != '"' && k + 1 < n; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		out[k++] = *p;
+	}
+	out[k] = '\0';
 }
 
 /* A pattern must stay inside the work directory. */
@@ -72,16 +117,19 @@ static int pattern_inside(const char *p)
 	       (strlen(p) < 3 || strcmp(p + strlen(p) - 3, "/.."));
 }
 
-/* One streaming PUT; 0 on a 200/201 answer. */
-
+/* One streaming PUT: 0 on a 200/201 answer, 1 if the coordinator
+ * refused it for good (a 4xx: over a cap, a stale token; trying again
+ * gets the same answer), -1 for what another try may cure. */
 static int put_once(const char *url, const char *path, int64_t size,
 		    const char *token, const char *ca_file, const char *pin,
-		    char *why, size_t why_len)
+		    const struct os_user *owner, char *why, size_t why_len)
 {
-	FILE *f = fopen(path, "rbe");
+	struct errbuf oeb = {""};
+	FILE *f = job_file(path, owner, &oeb);
 	CURL *curl = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
-	char auth[256];
+	char auth[256], msg[300];
+	struct reply reply = {"", 0};
 	long status = 0;
 	CURLcode cc = CURLE_FAILED_INIT;
 
@@ -101,36 +149,50 @@ static int put_once(const char *url, const char *path, int64_t size,
 		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
 		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-		/* The answer is a small JSON document: discard it. */
-		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+		/* The answer is a small JSON document: keep its start. */
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_reply);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
 		cc = curl_easy_perform(curl);
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	}
 	if (!f)
-		snprintf(why, why_len, "open %s: %s", path, strerror(errno));
+		snprintf(why, why_len, "%s", oeb.msg);
 	else if (cc != CURLE_OK)
 		snprintf(why, why_len, "%s", curl_easy_strerror(cc));
-	else if (status != 200 && status != 201)
-		snprintf(why, why_len, "HTTP %ld", status);
+	else if (status != 200 && status != 201) {
+		reply_message(reply.text, msg, sizeof msg);
+		snprintf(why, why_len, "HTTP %ld%s%s", status, msg[0] ? ": " : "",
+			 msg);
+	}
 	curl_slist_free_all(hdrs);
 	if (curl)
 		curl_easy_cleanup(curl);
 	if (f)
 		fclose(f);
-	return cc == CURLE_OK && (status == 200 || status == 201) ? 0 : -1;
+	if (cc == CURLE_OK && (status == 200 || status == 201))
+		return 0;
+	return cc == CURLE_OK && status >= 400 && status < 500 &&
+	       status != 408 && status != 429 ? 1 : -1;
 }
 
 static rc_t upload(const char *url, const char *path, int64_t size,
 		   const char *token, const char *ca_file, const char *pin,
-		   const char *name, struct errbuf *eb)
+		   const struct os_user *owner, const char *name,
+		   struct errbuf *eb)
 {
-	char why[256] = "";
-	int delay = UPLOAD_FIRST_DELAY_MS;
+	char why[400] = "";
+	int delay = UPLOAD_FIRST_DELAY_MS, r;
 
 	for (int try = 1; try <= UPLOAD_TRIES; try++) {
-		if (!put_once(url, path, size, token, ca_file, pin, why, sizeof why))
+		r = put_once(url, path, size, token, ca_file, pin, owner, why,
+			     sizeof why);
+		if (!r)
 			return RC_OK;
 		log_warn("artifact %s: upload try %d failed: %s", name, try, why);
+		if (r > 0) {
+			errbuf_set(eb, "artifact upload refused: %s: %s", name, why);
+			return RC_IO;
+		}
 		if (try < UPLOAD_TRIES) {
 			usleep((useconds_t)delay * 1000);
 			delay *= 2;
@@ -151,7 +213,8 @@ static int seen(const struct proto_artifact *a, size_t n, const char *name)
 rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 		      const char *base_url, const char *upload_path,
 		      const char *token, const char *ca_file, const char *pin,
-		      struct proto_artifact **out, size_t *n, struct errbuf *eb)
+		      const struct os_user *owner, struct proto_artifact **out,
+		      size_t *n, struct errbuf *eb)
 {
 	size_t prefix = strlen(workdir) + 1, cap = 0;
 	rc_t rc = RC_OK;
@@ -184,12 +247,19 @@ rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 				a = xarray_push(out, n, &cap, sizeof **out);
 				a->name = xstrdup(name);
 				a->sha256 = xmalloc(SHA256_HEX_LEN + 1);
-				rc = hash_file(path, a->sha256, &a->size, eb);
+				rc = hash_file(path, owner, a->sha256, &a->size,
+					       eb);
+				if (rc) {
+					/* No digest: not an artifact. */
+					free(a->name);
+					free(a->sha256);
+					(*n)--;
+					break;
+				}
 				url = xasprintf("%s%s%s", base_url, upload_path,
 						a->sha256);
-				if (!rc)
-					rc = upload(url, path, a->size, token,
-						    ca_file, pin, name, eb);
+				rc = upload(url, path, a->size, token, ca_file,
+					    pin, owner, name, eb);
 				free(url);
 			}
 		globfree(&g);

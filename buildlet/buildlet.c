@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "internal.h"
 #include "log.h"
+#include "netaddr.h"
 #include "os.h"
 #include "sha256.h"
 #include "tlspin.h"
@@ -386,26 +387,29 @@ static void connect_now(lws_sorted_usec_list_t *sul)
 }
 
 /*
- * The upgrade failed. A 503 with Retry-After is the coordinator asking us
- * to come back later (it caps handshakes per second); honour it, plus
- * jitter, instead of our own backoff.
+ * The upgrade failed. A 503 or 429 with Retry-After is the coordinator
+ * asking us to come back later (it caps handshakes per second and failed
+ * handshakes per address); honour it, plus jitter, instead of our own
+ * backoff. Its x-rfarm-reason header says why it refused.
  */
 static void on_connect_error(struct buildlet *b, struct lws *wsi, void *in)
 {
 	unsigned status = wsi ? lws_http_client_http_response(wsi) : 0;
-	char retry[16] = "";
+	char retry[16] = "", why[300] = "";
 
-	if (status == HTTP_STATUS_SERVICE_UNAVAILABLE &&
+	if (status)
+		lws_hdr_custom_copy(wsi, why, sizeof why, "x-rfarm-reason:", 15);
+	if ((status == HTTP_STATUS_SERVICE_UNAVAILABLE || status == 429) &&
 	    lws_hdr_copy(wsi, retry, sizeof retry, WSI_TOKEN_HTTP_RETRY_AFTER) > 0 &&
 	    atoi(retry) > 0) {
-		log_info("coordinator is busy; it asks to come back in %s s", retry);
+		log_info("coordinator asks to come back in %s s%s%s", retry,
+			 *why ? ": " : "", why);
 		b->retry_after_ms = (int64_t)atoi(retry) * 1000;
 	} else if (status) {
-		log_warn("coordinator refused the connection: HTTP %u%s", status,
-			 status == 401 || status == 403
-				 ? " (is the key right for this host type? see "
-				   "`rfarm keygen`)"
-				 : "");
+		log_warn("coordinator refused the connection: HTTP %u: %s", status,
+			 *why ? why : status == 401 || status == 403
+				 ? "is the token right? see `rfarm enroll`"
+				 : "no reason given");
 	} else {
 		log_warn("cannot connect to %s:%d: %s", b->ws_host, b->ws_port,
 			 in ? (const char *)in : "connection failed");
@@ -420,9 +424,11 @@ static int add_headers(struct buildlet *b, struct lws *wsi, void *in, size_t len
 	char auth[300];
 
 	snprintf(auth, sizeof auth, "Bearer %s", b->key);
-	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:",
+	/* no token: only an open coordinator on loopback lets us in */
+	if ((*b->key && lws_add_http_header_by_name(wsi,
+					(const unsigned char *)"authorization:",
 					(const unsigned char *)auth,
-					(int)strlen(auth), p, end) ||
+					(int)strlen(auth), p, end)) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-rfarm-host-type:",
 					(const unsigned char *)b->host_type,
 					(int)strlen(b->host_type), p, end))
@@ -549,12 +555,6 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- setup ---- */
 
-static int host_is_loopback(const char *h)
-{
-	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) ||
-	       !strcmp(h, "[::1]") || !strcmp(h, "::1");
-}
-
 /* http(s)://host[:port][/prefix] or ws(s)://... -> host, port, path, tls. */
 static rc_t parse_url(struct buildlet *b, const char *url, struct errbuf *eb)
 {
@@ -591,7 +591,7 @@ static rc_t parse_url(struct buildlet *b, const char *url, struct errbuf *eb)
 		return RC_INVALID;
 	}
 	b->ws_host = xstrndup(rest, hostlen);
-	if (!b->ws_tls && !b->cfg.insecure && !host_is_loopback(b->ws_host)) {
+	if (!b->ws_tls && !b->cfg.insecure && !net_host_is_loopback(b->ws_host)) {
 		errbuf_set(eb, "refusing plain %.*s to %s: the key and every job "
 			   "would cross the network in the clear; use https:// (see "
 			   "`rfarm certgen`) or --insecure", (int)(rest - url), url,
@@ -644,6 +644,69 @@ static void copy_config(struct buildlet *b, const struct buildlet_config *cfg)
 		b->cfg.capacity = 1;
 }
 
+/*
+ * --run-as: resolve the user and refuse what cannot work, before any job
+ * is taken. Naming the user the buildlet already is switches nothing.
+ */
+static rc_t isolation_setup(struct buildlet *b,
+			    const struct buildlet_config *cfg,
+			    struct errbuf *eb)
+{
+	struct errbuf ueb = {""};
+
+	b->limits.max_procs = cfg->max_procs;
+	b->limits.max_file_size = cfg->max_file_size;
+	/* A job's work directory goes when it ends, and its cores with it:
+	 * they would only fill the disk meanwhile. */
+	b->limits.no_core = 1;
+	if (!cfg->run_as || !*cfg->run_as)
+		return RC_OK;
+	if (os_user_lookup(cfg->run_as, &b->run_as, &ueb)) {
+		errbuf_set(eb, "--run-as %s: %s", cfg->run_as, ueb.msg);
+		return RC_NOT_FOUND;
+	}
+	if (os_user_is_self(&b->run_as))
+		return RC_OK;
+	if (!os_can_switch_user()) {
+		errbuf_set(eb, "--run-as %s: only a buildlet started as root "
+			   "can run jobs as another user (or name the user "
+			   "it runs as)", cfg->run_as);
+		return RC_INVALID;
+	}
+	b->has_run_as = 1;
+	/* Made here so the user can pass through it but not list the
+	 * other jobs' directories (the spool below would make it 0700). */
+	return fs_mkdirs(b->workdir, 0711, eb);
+}
+
+/* The job's user must reach its work directories: try it now. */
+static rc_t isolation_check(struct buildlet *b, struct errbuf *eb)
+{
+	struct errbuf ceb = {""};
+
+	if (!b->has_run_as || !os_user_check_dir(&b->run_as, b->workdir, &ceb))
+		return RC_OK;
+	errbuf_set(eb, "--run-as %s: jobs could not enter the work directory: "
+		   "%s (every directory on its path must be searchable by %s)",
+		   b->run_as.name, ceb.msg, b->run_as.name);
+	return RC_INVALID;
+}
+
+/* Say once how jobs are confined, so a root buildlet without --run-as
+ * does not go unnoticed. */
+static void isolation_log(const struct buildlet *b)
+{
+	if (b->has_run_as)
+		log_info("jobs run as user %s (uid %ld)", b->run_as.name,
+			 b->run_as.uid);
+	else if (os_can_switch_user())
+		log_warn("running as root without --run-as: jobs run as root "
+			 "and can read the buildlet's key and everything else");
+	if (b->limits.max_procs > 0 && !b->has_run_as && os_can_switch_user())
+		log_warn("--max-procs is not enforced for root: it takes "
+			 "effect with --run-as");
+}
+
 struct buildlet *buildlet_new(const struct buildlet_config *cfg,
 			      struct errbuf *eb)
 {
@@ -662,10 +725,14 @@ struct buildlet *buildlet_new(const struct buildlet_config *cfg,
 	copy_config(b, cfg);
 	if (parse_url(b, cfg->coordinator_url ? cfg->coordinator_url : "", eb))
 		goto fail;
+	if (isolation_setup(b, cfg, eb))
+		goto fail;
 	/* Spools of a previous run belong to attempts this process cannot
 	 * finish: start empty. */
 	b->spool_dir = xasprintf("%s/spool", b->workdir);
 	if (fs_remove_tree(b->spool_dir, eb) || fs_mkdirs(b->spool_dir, 0700, eb))
+		goto fail;
+	if (isolation_check(b, eb))
 		goto fail;
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -690,6 +757,7 @@ int buildlet_run(struct buildlet *b)
 	log_info("buildlet %s (%s, %s) dialing %s://%s:%d%s", b->name,
 		 b->host_type, b->platforms[0], b->ws_tls ? "wss" : "ws",
 		 b->ws_host, b->ws_port, b->ws_path);
+	isolation_log(b);
 	lws_sul_schedule(b->ctx, 0, &b->retry_sul, connect_now, 1);
 	while (!b->stop)
 		if (lws_service(b->ctx, 0) < 0)

@@ -9,6 +9,7 @@
 #define RFARM_BUILDLET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rc.h"
 
@@ -33,6 +34,12 @@ struct buildlet_config {
 					certificate: trust it and only it */
 	int insecure;                /* allow plain ws/http to a non-loopback
 					coordinator */
+	const char *run_as;          /* run jobs as this user (the buildlet
+					must run as root, or be that user);
+					NULL: as the buildlet */
+	long max_procs;              /* RLIMIT_NPROC of jobs (per user: only
+					enforced with run_as); 0: none */
+	int64_t max_file_size;       /* RLIMIT_FSIZE of jobs, bytes; 0: none */
 };
 
 void buildlet_config_defaults(struct buildlet_config *cfg);

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "buildlet.h"
 #include "list.h"
+#include "os.h"
 #include "proto.h"
 #include "runner.h"
 #include "spool.h"
@@ -60,6 +61,9 @@ struct buildlet {
 	char *ws_host, *ws_path;     /* parsed coordinator URL */
 	char *http_base;             /* http(s)://host:port[/prefix] for blobs */
 	int ws_port, ws_tls;         /* port; 1 for wss */
+	struct os_user run_as;       /* who jobs run as, if has_run_as */
+	int has_run_as;              /* 1: jobs switch to run_as */
+	struct os_limits limits;     /* limits of every job's processes */
 
 	struct lws_context *ctx;     /* event loop */
 	struct lws *wsi;             /* current connection, or NULL */

@@ -142,7 +142,9 @@ static void on_run(struct buildlet *b, const struct proto_run *run)
 	struct runner_options opt = {b->workdir, run->platform,
 				     b->cfg.kill_grace_ms,
 				     b->cfg.default_timeout_s, 0, b->http_base,
-				     b->cfg.ca_file, b->cfg.pin};
+				     b->cfg.ca_file, b->cfg.pin,
+				     b->has_run_as ? &b->run_as : NULL,
+				     &b->limits};
 	struct job_slot *slot;
 	struct errbuf eb = {""};
 

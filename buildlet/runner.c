@@ -14,6 +14,11 @@
  * The job's environment is built from scratch: nothing of the buildlet's
  * environment reaches a job except PATH, LANG, LC_ALL and TZ, so secrets
  * such as RFARM_BUILDLET_KEY never leak into build logs.
+ *
+ * With run_as, the buildlet (root) still makes the work directory and
+ * fetches the sources, then hands the tree to the user before the job
+ * starts; from then on it treats the tree as the job's: it removes it as
+ * that user and reads artifacts only if that user owns them.
  */
 #include "artifacts.h"
 #include "runner.h"
@@ -70,6 +75,9 @@ struct runner {
 	char *upload_path;           /* owned: "/api/v1/blobs/" */
 	char *upload_token;          /* owned: this attempt's credential */
 	unsigned char *chunk;        /* PROTO_LOG_CHUNK read buffer */
+	struct os_user user;         /* who the job runs as, if has_user */
+	int has_user;                /* 1: run as user, not as the buildlet */
+	struct os_limits limits;     /* the job's limits (zero: inherited) */
 };
 
 /* The supervision state of one running process group. */
@@ -191,6 +199,35 @@ static void duration_format(int secs, char *out, size_t n)
 		snprintf(out, n, "%dm", secs / 60);
 	else
 		snprintf(out, n, "%ds", secs);
+}
+
+/* "512M", "2G", "1000": the largest binary unit that divides n. */
+static void size_format(int64_t n, char *out, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (n > 0 && n % 1024 == 0 && u < 3) {
+		n /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(out, len, "%lld", (long long)n);
+	else
+		snprintf(out, len, "%lld%c", (long long)n, units[u]);
+}
+
+/* " (file size limit --max-file-size 1M)", or the same without a size. */
+static void fsize_limit_text(const struct runner *r, char *out, size_t len)
+{
+	char sz[32];
+
+	if (r->limits.max_file_size <= 0) {
+		snprintf(out, len, " (file size limit)");
+		return;
+	}
+	size_format(r->limits.max_file_size, sz, sizeof sz);
+	snprintf(out, len, " (file size limit --max-file-size %s)", sz);
 }
 
 /* --- output ------------------------------------------------------------ */
@@ -388,6 +425,46 @@ static void poll_once(struct runner *r, struct watch *w, int64_t now)
 			read_chunk(r, w, i);
 }
 
+/* A line of the runner's own in the job's stderr stream. */
+static void note(struct runner *r, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > PROTO_LOG_CHUNK)
+		n = PROTO_LOG_CHUNK;
+	memcpy(r->chunk, text, n);
+	deliver(r, 2, n);
+}
+
+/*
+ * Say so when the file size limit stopped the job: as the error when it
+ * killed the command itself, and as a line in the log when the command is
+ * a shell that reports a child's death as exit status 128 + the signal
+ * (which a program may also exit with on its own: hence only a note).
+ */
+static void explain_limits(struct runner *r, const struct proto_done *done,
+			   char *error, size_t error_len)
+{
+	int xfsz = os_file_size_signal();
+	char lim[96], line[256];
+
+	if (!xfsz || error[0])
+		return;
+	fsize_limit_text(r, lim, sizeof lim);
+	if (done->signal == xfsz) {
+		snprintf(error, error_len, "killed by %s%s",
+			 os_signal_name(xfsz), lim);
+		return;
+	}
+	if (done->signal == 0 && done->exit_code == 128 + xfsz &&
+	    r->limits.max_file_size > 0) {
+		snprintf(line, sizeof line, "rfarm: exit status %d is 128+%s: "
+			 "a process of the job was probably killed%s\n",
+			 done->exit_code, os_signal_name(xfsz), lim);
+		note(r, line);
+	}
+}
+
 /* Run the loop until the main process is reaped and the pipes closed. */
 static void supervise(struct runner *r, struct os_proc *p,
 		      struct proto_done *done, char *error, size_t error_len)
@@ -423,6 +500,7 @@ static void supervise(struct runner *r, struct os_proc *p,
 	done->exit_code = w.exit_code;
 	done->signal = w.sig;
 	done->duration_ms = w.exited - w.started;
+	explain_limits(r, done, error, error_len);
 }
 
 /* --- the thread -------------------------------------------------------- */
@@ -431,7 +509,8 @@ static rc_t workdir_prepare(struct runner *r, struct errbuf *eb)
 {
 	rc_t rc;
 
-	rc = fs_remove_tree(r->workdir, eb); /* a stale earlier run */
+	/* A stale earlier run; the job's user removes what it made. */
+	rc = os_tree_remove(r->workdir, r->has_user ? &r->user : NULL, eb);
 	if (!rc)
 		rc = fs_mkdirs(r->work_root, 0755, eb);
 	if (!rc && mkdir(r->workdir, 0700) < 0) {
@@ -448,7 +527,7 @@ static void workdir_cleanup(struct runner *r)
 
 	if (r->keep_workdir || !r->workdir_made)
 		return;
-	if (fs_remove_tree(r->workdir, &eb))
+	if (os_tree_remove(r->workdir, r->has_user ? &r->user : NULL, &eb))
 		log_warn("job %lld attempt %d: %s", (long long)r->job,
 			 r->attempt, eb.msg);
 }
@@ -490,12 +569,19 @@ static void run_attempt(struct runner *r, struct proto_done *done,
 	}
 	if (r->source.kind[0] && fetch_source(r, error, error_len))
 		return;
+	/* Only now, with the tree complete, does the job's user get it. */
+	if (r->has_user && os_tree_give(r->workdir, &r->user, &eb)) {
+		snprintf(error, error_len, "work directory: %s", eb.msg);
+		return;
+	}
 	if (atomic_load(&r->cancelled)) {
 		snprintf(error, error_len, "cancelled");
 		return;
 	}
-	if (os_proc_spawn((const char *const *)r->argv,
-			  (const char *const *)r->envp, r->workdir, &p, &eb)) {
+	if (os_proc_spawn_as((const char *const *)r->argv,
+			     (const char *const *)r->envp, r->workdir,
+			     r->has_user ? &r->user : NULL, &r->limits, &p,
+			     &eb)) {
 		snprintf(error, error_len, "%s", eb.msg);
 		return;
 	}
@@ -517,6 +603,7 @@ static void upload_artifacts(struct runner *r, struct proto_done *done,
 		return;
 	if (artifacts_upload(r->workdir, &r->artifacts, r->base_url,
 			     r->upload_path, r->upload_token, r->ca_file, r->pin,
+			     r->has_user ? &r->user : NULL,
 			     &done->artifacts, &done->n_artifacts, &eb))
 		snprintf(error, error_len, "%s", eb.msg);
 }
@@ -627,6 +714,12 @@ struct runner *runner_start(const struct proto_run *run,
 	r->idle_timeout_s = run->idle_timeout_s > 0 ? run->idle_timeout_s : 0;
 	r->kill_grace_ms = opt->kill_grace_ms;
 	r->keep_workdir = opt->keep_workdir;
+	if (opt->run_as) {
+		r->user = *opt->run_as;
+		r->has_user = 1;
+	}
+	if (opt->limits)
+		r->limits = *opt->limits;
 	r->ev = *ev;
 	r->ud = ud;
 	r->chunk = xmalloc(PROTO_LOG_CHUNK);

@@ -5,7 +5,8 @@
  * the command through os.h, streams stdout and stderr as numbered chunks
  * while the process runs, enforces the timeout, the no-output (idle)
  * timeout and cancellation (SIGTERM to the group, SIGKILL after a grace
- * period), and reports the result. Events
+ * period), and reports the result. With run_as it hands the work
+ * directory to that user and runs the job as it, under the limits. Events
  * arrive through callbacks on the runner's thread; the caller (the buildlet
  * session) queues them for its event loop.
  */
@@ -45,9 +46,16 @@ struct runner_options {
 				    for sources given by path */
 	const char *ca_file;     /* PEM CAs for HTTPS to it; NULL: system */
 	const char *pin;         /* or its certificate's "sha256:..." */
+	const struct os_user *run_as;   /* run the job as this user (copied;
+					   the buildlet runs as root), or
+					   NULL: as the buildlet */
+	const struct os_limits *limits; /* limits of the job's processes
+					   (copied), or NULL: inherited */
 };
 
 struct runner;
+struct os_user;
+struct os_limits;
 
 /*
  * Start running *run (copied; the caller may free it at once). Returns

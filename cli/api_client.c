@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "netaddr.h"
 #include "xalloc.h"
 
 /* Seconds to wait for the TCP (and TLS) connection to come up. */
@@ -343,6 +344,16 @@ static rc_t perform(struct api_client *c, const char *path, struct xfer *x,
 	CURLcode res;
 	rc_t rc = RC_OK;
 
+	if (!net_url_may_use(c->base_url, getenv("RFARM_INSECURE") &&
+			     !strcmp(getenv("RFARM_INSECURE"), "1"))) {
+		errbuf_set(eb, "refusing plain http to %s: the token, sources "
+			   "and logs would cross the network in the clear; use "
+			   "https:// (see `rfarm certgen`), or say --insecure "
+			   "(rfarm --insecure VERB ..., or RFARM_INSECURE=1)",
+			   c->base_url);
+		rc = RC_INVALID;
+		goto out;
+	}
 	if (c->token && !token_ok(c->token)) {
 		errbuf_set(eb, "RFARM_TOKEN contains spaces or control "
 			   "characters");

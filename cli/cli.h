@@ -77,6 +77,14 @@ int cli_buildlet_name_valid(const char *s);
 rc_t cli_number_parse(const char *s, long min, long max, const char *what,
 		      long *out, struct errbuf *eb);
 /*
+ * Parse a size in bytes: digits with an optional binary suffix K, M, G or
+ * T (any case, an optional trailing "B" or "iB": 512M, 2G, 64KiB), from 1
+ * to 2^62. On failure eb says "WHAT wants a size such as 512M or 2G, not
+ * 'S'".
+ */
+rc_t cli_size_parse(const char *s, const char *what, int64_t *out,
+		    struct errbuf *eb);
+/*
  * Parse "HOST:PORT", ":PORT" (all interfaces: host "0.0.0.0") or
  * "[V6ADDR]:PORT" into host (hostlen bytes) and port (0 to 65535; 0 asks
  * for a free port).

@@ -143,6 +143,48 @@ rc_t cli_number_parse(const char *s, long min, long max, const char *what,
 	return RC_OK;
 }
 
+/* The multiplier of a size suffix ("", "K", "MiB", "gb"), or 0. */
+static int64_t size_unit(const char *u)
+{
+	static const char units[] = "KMGT";
+	const char *at;
+	int64_t m = 1;
+
+	if (!*u)
+		return 1;
+	at = strchr(units, toupper((unsigned char)*u));
+	if (!at)
+		return 0;
+	for (const char *c = units; c <= at; c++)
+		m *= 1024;
+	u++;
+	if (*u == 'i' || *u == 'I')
+		u++;
+	if (*u == 'b' || *u == 'B')
+		u++;
+	return *u ? 0 : m;
+}
+
+rc_t cli_size_parse(const char *s, const char *what, int64_t *out,
+		    struct errbuf *eb)
+{
+	const int64_t max = (int64_t)1 << 62;
+	char *end = NULL;
+	long long v;
+	int64_t m;
+
+	errno = 0;
+	v = isdigit((unsigned char)*s) ? strtoll(s, &end, 10) : 0;
+	m = end ? size_unit(end) : 0;
+	if (!end || errno || v < 1 || !m || v > max / m) {
+		errbuf_set(eb, "%s wants a size such as 512M or 2G, not '%s'",
+			   what, s);
+		return RC_INVALID;
+	}
+	*out = (int64_t)v * m;
+	return RC_OK;
+}
+
 /* Copy n bytes of host into out, or say it is too long. */
 static rc_t host_copy(const char *s, size_t n, char *out, size_t outlen,
 		      struct errbuf *eb)

@@ -286,6 +286,14 @@ static void join_strings(const json_t *arr, struct buf *b)
 		buf_putc(b, '-');
 }
 
+/* "enrolled", "revoked", "key", "open" or "-". */
+static const char *credential_text(const json_t *bl)
+{
+	if (json_is_true(json_object_get(bl, "revoked")))
+		return "revoked";
+	return jstr_or_dash(bl, "credential");
+}
+
 static void buildlet_row(struct table *t, const json_t *bl)
 {
 	char busy[64], run[32], cap[32];
@@ -304,15 +312,15 @@ static void buildlet_row(struct table *t, const json_t *bl)
 		json_is_true(json_object_get(bl, "connected"))
 			? (json_is_true(json_object_get(bl, "drained")) ? "drained" : "yes")
 			: "no",
-		jstr_or_dash(bl, "version"), jstr_or_dash(bl, "last_seen"),
-		buf_cstr(&labels)});
+		credential_text(bl), jstr_or_dash(bl, "version"),
+		jstr_or_dash(bl, "last_seen"), buf_cstr(&labels)});
 	buf_free(&plats);
 	buf_free(&labels);
 }
 
 char *cli_format_buildlets(const json_t *list)
 {
-	struct table t = {.ncols = 8};
+	struct table t = {.ncols = 9};
 	json_t *bls = json_object_get(list, "buildlets"), *bl;
 	struct buf out;
 	size_t i;
@@ -323,7 +331,8 @@ char *cli_format_buildlets(const json_t *list)
 		return buf_take(&out);
 	}
 	table_row(&t, (const char *const[]){"NAME", "HOST-TYPE", "PLATFORMS",
-		  "BUSY", "CONNECTED", "VERSION", "LAST-SEEN", "LABELS"});
+		  "BUSY", "CONNECTED", "CREDENTIAL", "VERSION", "LAST-SEEN",
+		  "LABELS"});
 	json_array_foreach(bls, i, bl)
 		buildlet_row(&t, bl);
 	table_render(&t, &out);

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "coordinator.h"
 #include "log.h"
+#include "netaddr.h"
 #include "sha256.h"
 #include "xalloc.h"
 
@@ -49,6 +50,14 @@ enum {
 	OPT_TIMEOUT,
 	OPT_MAX_ATTEMPTS,
 	OPT_MAX_HANDSHAKES,
+	OPT_MAX_CONNS,
+	OPT_MAX_HEADER,
+	OPT_MAX_AUTH_FAIL,
+	OPT_MAX_LOG,
+	OPT_MAX_ARTIFACT,
+	OPT_MAX_ARTIFACTS,
+	OPT_MAX_ARTIFACT_TOTAL,
+	OPT_MAX_SOURCE,
 	OPT_TIMEOUT_MARGIN,
 	OPT_IO_TIMEOUT,
 	OPT_TLS_CERT,
@@ -60,6 +69,9 @@ enum {
 	OPT_PIN,
 	OPT_PUBLIC_READ,
 	OPT_SCOPE,
+	OPT_RUN_AS,
+	OPT_MAX_PROCS,
+	OPT_MAX_FILE_SIZE,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -136,6 +148,75 @@ static int duration_arg(const struct cli_cmd *cmd, const char *flag,
 	return 0;
 }
 
+/* The per-peer limits: connections, header bytes, failed handshakes. */
+static int peer_limit_arg(const struct cli_cmd *cmd, int opt,
+			  struct coord_config *cfg)
+{
+	struct errbuf eb = {""};
+	long n;
+
+	if (opt == OPT_MAX_HEADER) {
+		if (cli_number_parse(optarg, 1024, 32768, "--max-header-bytes",
+				     &n, &eb))
+			return cli_usage_error(cmd, "%s", eb.msg), -1;
+		cfg->max_header_bytes = (int)n;
+	} else if (cli_number_parse(optarg, 0, 1000000, opt == OPT_MAX_CONNS
+				    ? "--max-conns-per-addr" : "--max-auth-failures",
+				    &n, &eb)) {
+		return cli_usage_error(cmd, "%s", eb.msg), -1;
+	} else if (opt == OPT_MAX_CONNS) {
+		cfg->max_conns_per_addr = (int)n;
+	} else {
+		cfg->max_auth_failures = (int)n;
+	}
+	return 0;
+}
+
+/* The per-job caps: log bytes, artifacts, source size. */
+static int job_cap_arg(const struct cli_cmd *cmd, int opt,
+		       struct coord_config *cfg)
+{
+	struct errbuf eb = {""};
+	long n;
+
+	switch (opt) {
+	case OPT_MAX_LOG:
+		if (!strcmp(optarg, "0")) { /* keep every byte */
+			cfg->max_log_bytes = 0;
+			return 0;
+		}
+		if (cli_size_parse(optarg, "--max-log-bytes",
+				   &cfg->max_log_bytes, &eb))
+			break;
+		if (cfg->max_log_bytes >= 1024)
+			return 0;
+		errbuf_set(&eb, "--max-log-bytes must be 0 (no cap) or at "
+			   "least 1K, not '%s'", optarg);
+		break;
+	case OPT_MAX_ARTIFACTS:
+		if (cli_number_parse(optarg, 1, 1000000, "--max-artifacts", &n, &eb))
+			break;
+		cfg->max_artifacts = (int)n;
+		return 0;
+	case OPT_MAX_ARTIFACT:
+		if (!cli_size_parse(optarg, "--max-artifact-bytes",
+				    &cfg->max_artifact_bytes, &eb))
+			return 0;
+		break;
+	case OPT_MAX_ARTIFACT_TOTAL:
+		if (!cli_size_parse(optarg, "--max-artifact-total",
+				    &cfg->max_artifact_total, &eb))
+			return 0;
+		break;
+	default:
+		if (!cli_size_parse(optarg, "--max-source-bytes",
+				    &cfg->max_source_bytes, &eb))
+			return 0;
+		break;
+	}
+	return cli_usage_error(cmd, "%s", eb.msg), -1;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		       struct serve_args *sa)
@@ -148,6 +229,15 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 		{"max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES},
+		{"max-conns-per-addr", required_argument, NULL, OPT_MAX_CONNS},
+		{"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER},
+		{"max-auth-failures", required_argument, NULL, OPT_MAX_AUTH_FAIL},
+		{"max-log-bytes", required_argument, NULL, OPT_MAX_LOG},
+		{"max-artifact-bytes", required_argument, NULL, OPT_MAX_ARTIFACT},
+		{"max-artifacts", required_argument, NULL, OPT_MAX_ARTIFACTS},
+		{"max-artifact-total", required_argument, NULL,
+		 OPT_MAX_ARTIFACT_TOTAL},
+		{"max-source-bytes", required_argument, NULL, OPT_MAX_SOURCE},
 		{"timeout-margin", required_argument, NULL, OPT_TIMEOUT_MARGIN},
 		{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
 		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
@@ -212,6 +302,20 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					     &n, &eb))
 				return cli_usage_error(cmd, "%s", eb.msg);
 			sa->cfg.max_handshakes_per_s = (int)n;
+			break;
+		case OPT_MAX_CONNS:
+		case OPT_MAX_HEADER:
+		case OPT_MAX_AUTH_FAIL:
+			if (peer_limit_arg(cmd, c, &sa->cfg))
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_MAX_LOG:
+		case OPT_MAX_ARTIFACT:
+		case OPT_MAX_ARTIFACTS:
+		case OPT_MAX_ARTIFACT_TOTAL:
+		case OPT_MAX_SOURCE:
+			if (job_cap_arg(cmd, c, &sa->cfg))
+				return CLI_EXIT_USAGE;
 			break;
 		default:
 			cli_getopt_error(argv, ":h", c, &eb);
@@ -493,6 +597,17 @@ static int dial_option(const struct cli_cmd *cmd, struct dial_args *da,
 				"want a duration such as 10s", optarg);
 		da->cfg.kill_grace_ms = (int)ms;
 		break;
+	case OPT_RUN_AS: da->cfg.run_as = optarg; break;
+	case OPT_MAX_PROCS:
+		if (cli_number_parse(optarg, 1, 1000000, "--max-procs", &n, eb))
+			return cli_usage_error(cmd, "%s", eb->msg);
+		da->cfg.max_procs = n;
+		break;
+	case OPT_MAX_FILE_SIZE:
+		if (cli_size_parse(optarg, "--max-file-size",
+				   &da->cfg.max_file_size, eb))
+			return cli_usage_error(cmd, "%s", eb->msg);
+		break;
 	default:
 		return cli_usage_error(cmd, "%s", eb->msg);
 	}
@@ -517,6 +632,9 @@ static int dial_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"ca", required_argument, NULL, OPT_CA},
 		{"insecure", no_argument, NULL, OPT_INSECURE},
 		{"pin", required_argument, NULL, OPT_PIN},
+		{"run-as", required_argument, NULL, OPT_RUN_AS},
+		{"max-procs", required_argument, NULL, OPT_MAX_PROCS},
+		{"max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -545,6 +663,13 @@ static int dial_parse(const struct cli_cmd *cmd, int argc, char **argv,
 }
 
 /* The key from --token-file, else RFARM_BUILDLET_KEY; never from argv. */
+static int url_on_loopback(const char *url)
+{
+	char host[256];
+
+	return !net_url_host(url, host, sizeof host) && net_host_is_loopback(host);
+}
+
 static int dial_key(const struct cli_cmd *cmd, struct dial_args *da)
 {
 	const char *env = getenv("RFARM_BUILDLET_KEY");
@@ -555,11 +680,14 @@ static int dial_key(const struct cli_cmd *cmd, struct dial_args *da)
 			return cli_fail(cmd, CLI_EXIT_USAGE, "%s", eb.msg);
 	} else if (env && *env) {
 		da->key = xstrdup(env);
+	} else if (url_on_loopback(da->cfg.coordinator_url)) {
+		/* an open coordinator (no enrolment yet) lets anyone in */
+		da->key = xstrdup("");
 	} else {
-		return cli_fail(cmd, CLI_EXIT_USAGE, "no buildlet key: give "
+		return cli_fail(cmd, CLI_EXIT_USAGE, "no buildlet token: give "
 				"--token-file FILE or set RFARM_BUILDLET_KEY "
 				"(the coordinator's operator makes one with "
-				"`rfarm keygen HOST_TYPE`)");
+				"`rfarm enroll NAME --host-type T`)");
 	}
 	da->cfg.key = da->key;
 	return -1;

@@ -28,6 +28,9 @@ static const char usage_coordinator[] =
 	"                         [--grace D] [--timeout D] [--max-attempts N]\n"
 	"                         [--max-handshakes N] [--timeout-margin D]\n"
 	"                         [--io-timeout D] [--tls-cert F --tls-key F]\n"
+	"                         [--max-log-bytes SIZE] [--max-artifact-bytes SIZE]\n"
+	"                         [--max-artifacts N] [--max-artifact-total SIZE]\n"
+	"                         [--max-source-bytes SIZE]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
@@ -53,7 +56,26 @@ static const char usage_coordinator[] =
 	"  --io-timeout D      drop a connection stalled mid-request this long\n"
 	"                      (default 30s; quiet log streams are not stalled)\n"
 	"  --max-handshakes N  buildlet sessions admitted per second; the\n"
-	"                      rest are told when to retry (default 200, 0 = no cap)\n";
+	"                      rest are told when to retry (default 200, 0 = no cap)\n"
+	"\n"
+	"Limits per peer address:\n"
+	"  --max-conns-per-addr N  open connections one address may hold; more\n"
+	"                      are refused at once (default 256, 0 = no cap)\n"
+	"  --max-header-bytes N    request header bytes; more get 431\n"
+	"                      (default 8192, 1024..32768)\n"
+	"  --max-auth-failures N   failed buildlet handshakes per minute before\n"
+	"                      the address must wait (429; default 10, 0 = off)\n"
+	"\n"
+	"Limits per job (SIZE: 64K, 512M, 2G, ...):\n"
+	"  --max-log-bytes SIZE    log kept per attempt (default 64M; 0 = all):\n"
+	"                      past it the first half and the latest bytes are\n"
+	"                      kept, with a line saying how many were cut\n"
+	"  --max-artifact-bytes SIZE  largest artifact file (default 2G)\n"
+	"  --max-artifacts N       artifacts per attempt (default 1000)\n"
+	"  --max-artifact-total SIZE  artifact bytes per attempt (default 8G)\n"
+	"                      (an upload over one of these is refused with 413\n"
+	"                      and the job fails, naming the file and the cap)\n"
+	"  --max-source-bytes SIZE    largest source tarball upload (default 1G)\n";
 
 static const char usage_buildlet[] =
 	"usage: rfarm buildlet --coordinator URL [--name N] [--host-type T]\n"
@@ -61,10 +83,14 @@ static const char usage_buildlet[] =
 	"                      [--label L]... [--workdir DIR]\n"
 	"                      [--token-file F] [--kill-grace DURATION]\n"
 	"                      [--ca FILE | --pin sha256:HEX] [--insecure]\n"
+	"                      [--run-as USER] [--max-procs N] [--max-file-size SIZE]\n"
 	"\n"
 	"Dial out to a coordinator and run the jobs it sends. Opens no port.\n"
-	"The key comes from --token-file (mode 0600) or RFARM_BUILDLET_KEY;\n"
-	"the coordinator's operator makes it with `rfarm keygen HOST_TYPE`.\n"
+	"The token comes from --token-file (mode 0600) or RFARM_BUILDLET_KEY,\n"
+	"never the command line; the coordinator's operator makes one with\n"
+	"`rfarm enroll NAME --host-type T` (or a host-type key with `rfarm\n"
+	"keygen HOST_TYPE`). With neither, it joins a coordinator on loopback\n"
+	"that is still open (nobody enrolled yet).\n"
 	"\n"
 	"  --coordinator URL   https://HOST:PORT (or ws://, wss://)\n"
 	"  --name N            buildlet name (default: the host name)\n"
@@ -80,7 +106,18 @@ static const char usage_buildlet[] =
 	"  --label L           label offered to the scheduler (repeat)\n"
 	"  --workdir DIR       where jobs run (default ./rfarm-work)\n"
 	"  --token-file F      file holding the key\n"
-	"  --kill-grace D      SIGTERM to SIGKILL delay on cancel (default 10s)\n";
+	"  --kill-grace D      SIGTERM to SIGKILL delay on cancel (default 10s)\n"
+	"\n"
+	"Isolation (a job's environment is its request's env, RFARM_*, PATH,\n"
+	"HOME, TMPDIR, LANG, LC_ALL, TZ: nothing else of the buildlet's):\n"
+	"  --run-as USER       run jobs as USER (the buildlet runs as root); they\n"
+	"                      own their work directory, not the key or spool;\n"
+	"                      without it a root buildlet warns: jobs run as root\n"
+	"  --max-procs N       processes a job's user may have (RLIMIT_NPROC; per\n"
+	"                      user, so it takes effect with --run-as)\n"
+	"  --max-file-size S   largest file a job may write, e.g. 512M, 2G\n"
+	"                      (RLIMIT_FSIZE); a job that hits it is killed by\n"
+	"                      SIGXFSZ and says so\n";
 
 static const char usage_keygen[] =
 	"usage: rfarm keygen HOST_TYPE [--data DIR]\n"
@@ -126,7 +163,9 @@ static const char usage_submit[] =
 	"\n"
 	"Environment: RFARM_URL (default http://127.0.0.1:8080), RFARM_TOKEN,\n"
 	"RFARM_CA (PEM certificates to trust for an https:// RFARM_URL) or\n"
-	"RFARM_PIN (sha256:... of its certificate).\n";
+	"RFARM_PIN (sha256:... of its certificate). Plain http:// to a\n"
+	"coordinator not on loopback is refused unless you say\n"
+	"rfarm --insecure VERB ... (or RFARM_INSECURE=1).\n";
 
 static const char usage_status[] =
 	"usage: rfarm status BUILD [--json]\n"
@@ -257,11 +296,13 @@ static void overview(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: rfarm COMMAND [ARGS]\n\ncommands:\n", f);
+	fputs("usage: rfarm [--insecure] COMMAND [ARGS]\n\ncommands:\n", f);
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name,
 			commands[i].summary);
-	fputs("\n`rfarm COMMAND --help` tells more about a command.\n", f);
+	fputs("\n`rfarm COMMAND --help` tells more about a command.\n"
+	      "--insecure lets client commands use plain http:// to a "
+	      "coordinator\nnot on loopback (RFARM_INSECURE=1 does the same).\n", f);
 }
 
 static const struct cli_cmd *command_find(const char *name)
@@ -311,6 +352,12 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		overview(stdout);
 		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--insecure")) {
+		/* for every client verb: plain http off loopback is allowed */
+		setenv("RFARM_INSECURE", "1", 1);
+		argv[1] = argv[0];
+		return main(argc - 1, argv + 1);
 	}
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(command_find("version"), 1, argv + 1);

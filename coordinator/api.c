@@ -3,7 +3,9 @@
  *
  * Handlers read the store and answer with jansson objects; every error is
  * {"error":{"code","message"}} with the matching status. A build is
- * committed to the store before its 201 goes out.
+ * committed to the store before its 201 goes out. Which handler runs is
+ * route.c's answer (http.c has already refused a method the route does
+ * not take, and a token too weak for it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "internal.h"
 #include "log.h"
 #include "request.h"
+#include "route.h"
 #include "xalloc.h"
 
 #define LIST_DEFAULT 50
@@ -336,23 +339,6 @@ static int purge(struct http_conn *h)
 						  (json_int_t)blobs));
 }
 
-/* "/api/v1/buildlets/NAME/ACTION" -> name (in out) and action, or NULL. */
-static const char *buildlet_action(const char *path, char *out, size_t n)
-{
-	const char *p = path + strlen("/api/v1/buildlets/"), *slash;
-
-	if (strncmp(path, "/api/v1/buildlets/", 18) || !(slash = strchr(p, '/')) ||
-	    (size_t)(slash - p) >= n || slash == p)
-		return NULL;
-	memcpy(out, p, (size_t)(slash - p));
-	out[slash - p] = '\0';
-	for (const char *q = out; *q; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-		      (*q >= '0' && *q <= '9') || strchr("._-", *q)))
-			return NULL;
-	return slash + 1;
-}
-
 static int list_builds(struct http_conn *h)
 {
 	char state[32], platform[80], limit_s[16], before_s[24];
@@ -503,105 +489,139 @@ static int get_log(struct http_conn *h, int64_t id)
 	return http_log_start(h, id, follow[0] && strcmp(follow, "0"), stream);
 }
 
+/* How a buildlet proves itself: its enrolment (when it has one), and for
+ * a connected one what its session showed. */
+static void buildlet_credential(struct coord *c, json_t *o, const char *name,
+				const struct session *s)
+{
+	struct store_enrolment e;
+	const char *how = NULL;
+	int enrolled = !store_enrol_get(c->store, name, &e);
+
+	if (s)
+		how = s->auth.enrolled[0] ? "enrolled" : s->auth.open ? "open" : "key";
+	else if (enrolled)
+		how = "enrolled";
+	json_object_set_new(o, "credential", how ? json_string(how) : json_null());
+	json_object_set_new(o, "enrolled", enrolled ? time_json(e.created_ms)
+						   : json_null());
+	json_object_set_new(o, "revoked", json_boolean(enrolled && e.revoked));
+	if (enrolled)
+		store_enrol_clear(&e);
+}
+
+static json_t *buildlet_json(struct coord *c, const struct store_buildlet *b)
+{
+	struct session *s = session_find(c, b->name);
+	json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:i,s:i,s:b,s:b,s:s,s:o,s:o}",
+			      "name", b->name, "host_type", b->host_type,
+			      "platforms", json_loads(b->platforms, 0, NULL),
+			      "labels", json_loads(b->labels, 0, NULL),
+			      "capacity", b->capacity, "running",
+			      s ? s->running : 0, "connected", s != NULL,
+			      "drained", b->drained, "version", b->version,
+			      "first_seen", time_json(b->first_seen_ms),
+			      "last_seen", time_json(b->last_seen_ms));
+
+	buildlet_credential(c, o, b->name, s);
+	return o;
+}
+
+/* An enrolled buildlet that never said hello: the operator should see it. */
+static json_t *enrolled_only_json(struct coord *c, const char *name)
+{
+	struct store_enrolment e;
+	json_t *o;
+
+	if (store_enrol_get(c->store, name, &e))
+		return NULL;
+	o = json_pack("{s:s,s:s,s:[],s:o,s:i,s:i,s:b,s:b,s:n,s:n,s:n}", "name",
+		      name, "host_type", e.host_type, "platforms", "labels",
+		      json_loads(e.labels, 0, NULL), "capacity", 0, "running", 0,
+		      "connected", 0, "drained", 0, "version", "first_seen",
+		      "last_seen");
+	store_enrol_clear(&e);
+	buildlet_credential(c, o, name, NULL);
+	return o;
+}
+
+static int known(const struct store_buildlet *b, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(b[i].name, name))
+			return 1;
+	return 0;
+}
+
 static int list_buildlets(struct http_conn *h)
 {
 	struct store_buildlet *b = NULL;
-	size_t n = 0;
-	json_t *arr = json_array();
+	char **enrolled = NULL;
+	size_t n = 0, n_enrolled = 0;
+	json_t *arr = json_array(), *o;
 
-	if (store_buildlet_list(h->c->store, &b, &n)) {
+	if (store_buildlet_list(h->c->store, &b, &n) ||
+	    store_enrol_names(h->c->store, 0, &enrolled, &n_enrolled)) {
+		store_buildlet_array_free(&b, n);
 		json_decref(arr);
 		return http_respond_error(h, 500, "store", "cannot list buildlets");
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct session *s = session_find(h->c, b[i].name);
-
-		json_array_append_new(
-			arr, json_pack("{s:s,s:s,s:o,s:o,s:i,s:i,s:b,s:b,s:s,s:o,s:o}",
-				       "name", b[i].name, "host_type", b[i].host_type,
-				       "platforms", json_loads(b[i].platforms, 0, NULL),
-				       "labels", json_loads(b[i].labels, 0, NULL),
-				       "capacity", b[i].capacity, "running",
-				       s ? s->running : 0, "connected", s != NULL,
-				       "drained", b[i].drained,
-				       "version", b[i].version, "first_seen",
-				       time_json(b[i].first_seen_ms), "last_seen",
-				       time_json(b[i].last_seen_ms)));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, buildlet_json(h->c, &b[i]));
+	for (size_t i = 0; i < n_enrolled; i++) {
+		if (!known(b, n, enrolled[i]) &&
+		    (o = enrolled_only_json(h->c, enrolled[i])))
+			json_array_append_new(arr, o);
+		free(enrolled[i]);
 	}
+	free(enrolled);
 	store_buildlet_array_free(&b, n);
 	return http_respond_json(h, 200, json_pack("{s:o}", "buildlets", arr));
 }
 
-/* Match "/api/v1/<coll>/<id><rest>" and return the id, or -1. */
-static int64_t path_id(const char *path, const char *coll, const char *rest)
+static int get_build(struct http_conn *h, int64_t id)
 {
-	size_t cl = strlen(coll), rl = strlen(rest), n;
-	const char *id;
+	json_t *b = api_build_json(h->c, id);
 
-	if (strncmp(path, coll, cl))
-		return -1;
-	id = path + cl;
-	n = strlen(id);
-	if (n <= rl || strcmp(id + n - rl, rest))
-		return -1;
-	return parse_id(id, n - rl);
+	if (!b)
+		return http_respond_error(h, 404, "not_found", "no build %lld",
+					  (long long)id);
+	return http_respond_json(h, 200, b);
 }
 
-static int not_allowed(struct http_conn *h)
+int api_handle(struct http_conn *h, const struct route *r)
 {
-	return http_respond_error(h, 405, "method_not_allowed",
-				  "%s is not allowed on %s", h->method, h->path);
-}
-
-int api_handle(struct http_conn *h)
-{
-	int get = !strcmp(h->method, "GET");
-	const char *action;
-	char name[65];
-	int64_t id;
-
-	if (!strcmp(h->path, "/api/v1/builds")) {
-		if (!strcmp(h->method, "POST"))
-			return submit(h);
-		return get ? list_builds(h) : not_allowed(h);
+	switch (r->id) {
+	case ROUTE_BUILDS:
+		return strcmp(h->method, "POST") ? list_builds(h) : submit(h);
+	case ROUTE_BUILD:
+		return get_build(h, r->num);
+	case ROUTE_BUILD_CANCEL:
+		return cancel_build(h, r->num);
+	case ROUTE_BUILD_RETRY:
+		return retry_build(h, r->num);
+	case ROUTE_JOB:
+		return get_job(h, r->num);
+	case ROUTE_JOB_LOG:
+		return get_log(h, r->num);
+	case ROUTE_JOB_ARTIFACTS:
+		return job_artifacts(h, r->num, NULL);
+	case ROUTE_JOB_ARTIFACT:
+		return job_artifacts(h, r->num, r->name);
+	case ROUTE_BUILDLETS:
+		return list_buildlets(h);
+	case ROUTE_BUILDLET_DRAIN:
+	case ROUTE_BUILDLET_UNDRAIN:
+		return drain_buildlet(h, r->name, r->id == ROUTE_BUILDLET_DRAIN);
+	case ROUTE_PURGE:
+		return purge(h);
+	case ROUTE_BLOB:
+		/* A PUT is begun by http.c as soon as its headers arrive. */
+		if (!strcmp(h->method, "PUT"))
+			break;
+		return blobapi_get(h, r->name);
+	default:
+		break;
 	}
-	if (!strcmp(h->path, "/api/v1/buildlets"))
-		return get ? list_buildlets(h) : not_allowed(h);
-	if (!strncmp(h->path, "/api/v1/blobs/", 14))
-		return get || !strcmp(h->method, "HEAD")
-			       ? blobapi_get(h, h->path + 14)
-			       : not_allowed(h);
-	if (!strcmp(h->path, "/api/v1/purge"))
-		return !strcmp(h->method, "POST") ? purge(h) : not_allowed(h);
-	if ((action = buildlet_action(h->path, name, sizeof name)) &&
-	    (!strcmp(action, "drain") || !strcmp(action, "undrain")))
-		return !strcmp(h->method, "POST")
-			       ? drain_buildlet(h, name, !strcmp(action, "drain"))
-			       : not_allowed(h);
-	if ((id = path_id(h->path, "/api/v1/builds/", "/cancel")) > 0)
-		return !strcmp(h->method, "POST") ? cancel_build(h, id) : not_allowed(h);
-	if ((id = path_id(h->path, "/api/v1/builds/", "/retry")) > 0)
-		return !strcmp(h->method, "POST") ? retry_build(h, id) : not_allowed(h);
-	if ((id = path_id(h->path, "/api/v1/builds/", "")) > 0) {
-		json_t *b;
-
-		if (!get)
-			return not_allowed(h);
-		b = api_build_json(h->c, id);
-		if (!b)
-			return http_respond_error(h, 404, "not_found",
-						  "no build %lld", (long long)id);
-		return http_respond_json(h, 200, b);
-	}
-	if ((id = path_id(h->path, "/api/v1/jobs/", "/artifacts")) > 0)
-		return get ? job_artifacts(h, id, NULL) : not_allowed(h);
-	if (!strncmp(h->path, "/api/v1/jobs/", 13) &&
-	    (action = strstr(h->path, "/artifacts/")) &&
-	    (id = parse_id(h->path + 13, (size_t)(action - h->path - 13))) > 0)
-		return get ? job_artifacts(h, id, action + 11) : not_allowed(h);
-	if ((id = path_id(h->path, "/api/v1/jobs/", "/log")) > 0)
-		return get ? get_log(h, id) : not_allowed(h);
-	if ((id = path_id(h->path, "/api/v1/jobs/", "")) > 0)
-		return get ? get_job(h, id) : not_allowed(h);
 	return http_respond_error(h, 404, "not_found", "no API route %s", h->path);
 }

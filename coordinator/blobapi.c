@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "blobs.h"
+#include "caps.h"
 #include "clock.h"
 #include "internal.h"
 #include "log.h"
@@ -29,27 +30,75 @@ static const char *path_sha(const struct http_conn *h)
 }
 
 /* A bearer token on an upload must be the upload token of a running
- * attempt, or an API token (http.c's gate checked its scope). Uploads
- * without one are open while no API token exists. */
+ * attempt (an artifact: h->upload_job is set), or an API token (http.c's
+ * gate checked its scope). Uploads without one are open while no API
+ * token exists. */
 static int token_ok(struct http_conn *h)
 {
 	char auth[160], hash[SHA256_HEX_LEN + 1], scope[16];
-	int64_t job;
-	int attempt;
 
 	if (lws_hdr_copy(h->wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
 		return 1;
 	if (strncmp(auth, "Bearer ", 7))
 		return 0;
-	if (store_token_lookup(h->c->store, auth + 7, &job, &attempt))
+	if (store_token_lookup(h->c->store, auth + 7, &h->upload_job,
+			       &h->upload_attempt))
 		return 1;
 	sha256_hex(auth + 7, strlen(auth + 7), hash);
 	return store_api_token_scope(h->c->store, hash, scope, sizeof scope);
 }
 
+static struct caps coord_caps(const struct coord *c)
+{
+	return (struct caps){c->cfg.max_artifact_bytes, c->cfg.max_artifacts,
+			     c->cfg.max_artifact_total};
+}
+
+/*
+ * The caps, before any byte of the body is read: a source tarball (no
+ * upload token) against --max-source-bytes, an artifact against the
+ * attempt's caps. A refused artifact is remembered on its attempt, whose
+ * result then says why. Returns 1 after answering 413 (*answer is what
+ * the callback returns).
+ */
+static int over_cap(struct http_conn *h, long long length, int *answer)
+{
+	const struct caps cap = coord_caps(h->c);
+	struct store_uploads u;
+	const char *code;
+	char name[80], why[400];
+
+	if (!h->upload_job) {
+		if (length <= h->c->cfg.max_source_bytes)
+			return 0;
+		h->body.err = RC_TOO_LARGE; /* close after answering: body unread */
+		*answer = http_respond_error(h, 413, "source_too_large", "a source "
+					     "of %lld bytes is over the limit of "
+					     "%lld bytes (--max-source-bytes)",
+					     length, (long long)
+					     h->c->cfg.max_source_bytes);
+		return 1;
+	}
+	if (store_attempt_uploads(h->c->store, h->upload_job,
+				  h->upload_attempt, &u))
+		return 0;
+	snprintf(name, sizeof name, "blob %.64s", path_sha(h));
+	code = caps_artifact_check(&cap, u.count, u.bytes, name, length, why,
+				   sizeof why);
+	if (!code)
+		return 0;
+	log_warn("job %lld attempt %d: upload refused: %s",
+		 (long long)h->upload_job, h->upload_attempt, why);
+	store_attempt_refuse(h->c->store, h->upload_job, h->upload_attempt, why);
+	h->body.err = RC_TOO_LARGE;
+	*answer = http_respond_error(h, 413, code, "%s", why);
+	return 1;
+}
+
 int blobapi_put_begin(struct http_conn *h, long long length)
 {
 	struct errbuf eb = {""};
+	int answer;
 	rc_t rc;
 
 	if (length < 0)
@@ -61,8 +110,11 @@ int blobapi_put_begin(struct http_conn *h, long long length)
 					  "the upload token is not valid: its "
 					  "attempt has ended, or it is not one");
 	}
+	if (over_cap(h, length, &answer))
+		return answer;
 	rc = blob_upload_begin(h->c->blob_dir, path_sha(h), length,
-			       h->c->cfg.max_blob_bytes, &h->upload, &eb);
+			       h->upload_job ? h->c->cfg.max_artifact_bytes :
+			       h->c->cfg.max_source_bytes, &h->upload, &eb);
 	if (!rc)
 		return 0; /* the body follows */
 	h->body.err = RC_TOO_LARGE; /* close after answering: body unread */
@@ -86,6 +138,9 @@ int blobapi_put_finish(struct http_conn *h)
 	rc = blob_upload_finish(&h->upload, &existed, &size, &eb);
 	if (!rc)
 		rc = store_blob_record(h->c->store, sha, size, clock_wall_ms());
+	if (!rc && h->upload_job) /* counts against the attempt's caps */
+		rc = store_attempt_upload_add(h->c->store, h->upload_job,
+					      h->upload_attempt, size);
 	if (!rc && !existed)
 		log_info("blob %.12s stored (%lld bytes)", sha, (long long)size);
 	switch (rc) {

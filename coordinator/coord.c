@@ -16,6 +16,8 @@
 #include "fsutil.h"
 #include "internal.h"
 #include "log.h"
+#include "netaddr.h"
+#include "peers.h"
 #include "xalloc.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
@@ -38,9 +40,16 @@ void coord_config_defaults(struct coord_config *cfg)
 	cfg->max_attempts = 3;
 	cfg->grace_ms = 120000;
 	cfg->max_handshakes_per_s = 200;
+	cfg->max_conns_per_addr = 256;
+	cfg->max_header_bytes = 8192;
+	cfg->max_auth_failures = 10;
 	cfg->timeout_margin_ms = 60000;
 	cfg->io_timeout_s = 30;
-	cfg->max_blob_bytes = (int64_t)8 << 30;
+	cfg->max_source_bytes = (int64_t)1 << 30;
+	cfg->max_artifact_bytes = (int64_t)2 << 30;
+	cfg->max_artifacts = 1000;
+	cfg->max_artifact_total = (int64_t)8 << 30;
+	cfg->max_log_bytes = (int64_t)64 << 20;
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)
@@ -49,6 +58,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	int64_t now = clock_mono_ms();
 
 	lease_check(c, now);
+	guard_sweep(c, now);
 	if (c->dash_dirty && now - c->dash_rendered_ms >= DASH_MIN_INTERVAL_MS)
 		dash_render(c);
 	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
@@ -74,7 +84,13 @@ static rc_t create_context(struct coord *c, struct errbuf *eb)
 	info.user = c;
 	info.pt_serv_buf_size = 64 * 1024;
 	info.timeout_secs = (unsigned)c->cfg.io_timeout_s;
-	info.max_http_header_data = 8192;
+	/* Headers trickling in (slow loris) hold parser memory: they get the
+	 * same bound as a stalled request, but never more than lws' 10 s. */
+	info.timeout_secs_ah_idle = (unsigned)(c->cfg.io_timeout_s < 10
+					       ? c->cfg.io_timeout_s : 10);
+	/* lws closes, unanswered, a request whose headers overflow its
+	 * buffer; twice our cap leaves room to answer the usual ones 431. */
+	info.max_http_header_data2 = (unsigned)c->cfg.max_header_bytes * 2;
 	if (c->cfg.tls_cert) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = c->cfg.tls_cert;
@@ -104,18 +120,11 @@ static void announce(struct coord *c)
 		 c->base_url, c->base_url);
 }
 
-static int host_is_loopback(const char *h)
-{
-	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) ||
-	       !strcmp(h, "::1") || !strcmp(h, "[::1]");
-}
-
 /* An open API (no token yet) is for loopback only: anyone who reaches
  * it could run commands on every buildlet. */
 static rc_t check_open_mode(struct coord *c, struct errbuf *eb)
 {
-	if (host_is_loopback(c->cfg.listen_host) ||
-	    store_api_tokens_exist(c->store))
+	if (c->loopback || store_api_tokens_exist(c->store))
 		return RC_OK;
 	errbuf_set(eb, "refusing to serve an open API on %s: anyone reaching it "
 		   "could run commands on your buildlets. Create a token first "
@@ -142,6 +151,8 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	list_init(&c->streams);
 	list_init(&c->absent);
 	c->metrics = metrics_new();
+	c->peers = guard_new(cfg);
+	c->loopback = net_host_is_loopback(cfg->listen_host);
 	c->started_ms = clock_mono_ms();
 	c->hs_refill_ms = c->started_ms;
 	c->hs_tokens = cfg->max_handshakes_per_s;
@@ -198,6 +209,7 @@ void coord_free(struct coord **cp)
 	store_close(&c->store);
 	lease_free_all(c);
 	metrics_free(&c->metrics);
+	peers_free(&c->peers);
 	free(c->settle);
 	free(c->dash_dir);
 	free(c->blob_dir);

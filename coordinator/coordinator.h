@@ -27,13 +27,31 @@ struct coord_config {
 	int public_read;          /* with API tokens, let anyone read */
 	const char *tls_cert;     /* PEM certificate: serve HTTPS/WSS; NULL: plain */
 	const char *tls_key;      /* its PEM private key */
-	int64_t max_blob_bytes;   /* largest blob accepted; default 8 GiB */
+	int64_t max_source_bytes; /* largest blob uploaded without an
+				     attempt's upload token (a source
+				     tarball); default 1 GiB */
+	int64_t max_artifact_bytes; /* largest artifact file; default 2 GiB */
+	int max_artifacts;        /* artifacts one attempt may upload;
+				     default 1000 */
+	int64_t max_artifact_total; /* bytes of artifacts per attempt;
+				     default 8 GiB */
+	int64_t max_log_bytes;    /* log kept per attempt: past it, the head
+				     (half) and the latest bytes are kept and
+				     the cut is marked; 0 = all; default 64 MiB */
 	int io_timeout_s;         /* a connection stalled mid-request this long
 				     is dropped (not a quiet log stream);
 				     default 30 */
 	int max_handshakes_per_s; /* buildlet sessions admitted per second;
 				     more get 503 + Retry-After; 0 = no cap;
 				     default 200 */
+	int max_conns_per_addr;   /* open connections one peer address may
+				     hold; more are refused; 0 = no cap;
+				     default 256 */
+	int max_header_bytes;     /* request header values; more get 431;
+				     default 8192 */
+	int max_auth_failures;    /* failed buildlet handshakes one address
+				     may make per minute before it must wait
+				     (429); 0 = no limit; default 10 */
 	/* Called once the listening socket is bound, with the base URL
 	 * ("http://127.0.0.1:8080"). May be NULL. */
 	void (*on_listening_cb)(void *ud, const char *base_url);

@@ -18,10 +18,12 @@
 #include "blobs.h"
 #include "internal.h"
 #include "log.h"
+#include "route.h"
 #include "xalloc.h"
 
 #define WRITE_PIECE (32 * 1024)
 #define LOG_READ_BYTES (64 * 1024)
+#define LOG_CUT_MARKER_MAX 64
 
 static const struct {
 	enum lws_token_indexes tok; /* header token that carries the URI */
@@ -35,6 +37,7 @@ static const struct {
 
 static void conn_reset(struct http_conn *h)
 {
+	lws_sul_cancel(&h->body_deadline);
 	if (h->c)
 		blobapi_release(h);
 	if (h->link.next)
@@ -111,19 +114,47 @@ int http_respond_error(struct http_conn *h, int status, const char *code,
 					   "message", msg));
 }
 
+/* Append s[0..n) percent-encoded (all but unreserved characters). */
+static void query_encode(struct buf *q, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c))
+			buf_putc(q, (char)c);
+		else
+			buf_printf(q, "%%%02X", c);
+	}
+}
+
+/*
+ * lws hands the query over decoded, one "name=value" fragment per pair
+ * (an encoded '=' in a name already made '_'); encode them again into one
+ * raw query so that route.c's parser is the only one there is.
+ */
 int http_query_arg(struct http_conn *h, const char *name, char *out, size_t n)
 {
-	char key[64], tmp[512];
-	const char *v;
+	char frag[1024];
+	struct buf q;
+	int r;
 
-	snprintf(key, sizeof key, "%s=", name);
-	v = lws_get_urlarg_by_name(h->wsi, key, tmp, sizeof tmp);
-	if (!v) {
-		out[0] = '\0';
-		return 0;
+	buf_init(&q, 0, ROUTE_QUERY_MAX);
+	for (int i = 0; lws_hdr_copy_fragment(h->wsi, frag, sizeof frag,
+					      WSI_TOKEN_HTTP_URI_ARGS, i) >= 0; i++) {
+		const char *eq = strchr(frag, '=');
+
+		if (i)
+			buf_putc(&q, '&');
+		query_encode(&q, frag, eq ? (size_t)(eq - frag) : strlen(frag));
+		if (eq) {
+			buf_putc(&q, '=');
+			query_encode(&q, eq + 1, strlen(eq + 1));
+		}
 	}
-	snprintf(out, n, "%s", v);
-	return 1;
+	r = route_query_get(buf_cstr(&q), q.len, name, out, n);
+	buf_free(&q);
+	return r;
 }
 
 /* ---- log streaming ---- */
@@ -140,12 +171,29 @@ void http_streams_wake(struct coord *c, int64_t job)
 	}
 }
 
+/*
+ * The line a log shows where --max-log-bytes cut bytes out of it. Writes
+ * it to out (n bytes) if out is not NULL; returns its length.
+ */
+static int64_t log_cut_marker(int64_t cut, char *out, size_t n)
+{
+	char line[LOG_CUT_MARKER_MAX];
+	int len = snprintf(line, sizeof line,
+			   "\n[rfarm: %lld bytes of log cut here]\n",
+			   (long long)cut);
+
+	if (out)
+		snprintf(out, n, "%s", line);
+	return len;
+}
+
 int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 {
 	static const struct http_header nosniff = {"x-content-type-options:",
 						   "nosniff"};
 	struct store_job j;
-	int64_t size = 0;
+	int64_t size = 0, cut = 0;
+	int final;
 
 	if (store_job_get(h->c->store, job, &j))
 		return http_respond_error(h, 404, "not_found", "no job %lld",
@@ -163,6 +211,7 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 	h->job = job;
 	h->attempt = j.attempt;
 	h->stream = stream;
+	final = job_state_final(j.state);
 	store_job_clear(&j);
 	buf_init(&h->out, 0, 0);
 	if (follow) {
@@ -173,12 +222,21 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 		/* A quiet job must not look like a stalled transfer. */
 		lws_set_timeout(h->wsi, NO_PENDING_TIMEOUT, 0);
 	} else {
+		/* The log of a running job may be cut while it is read
+		 * (--max-log-bytes), so its length is not known in advance:
+		 * the end of the connection ends it, as for a follower. */
+		h->unsized = !final;
 		if (h->attempt > 0 &&
-		    store_log_size(h->c->store, job, h->attempt, stream, &size))
+		    store_log_size(h->c->store, job, h->attempt,
+				   h->unsized ? 0 : stream, &size, &cut))
 			return http_respond_error(h, 500, "store",
 						  "cannot read the log");
+		h->log_end = size + cut;
+		if (cut > 0)
+			size += log_cut_marker(cut, NULL, 0);
 		h->remaining = size;
 		if (http_write_headers(h, 200, "text/plain; charset=utf-8",
+				       h->unsized ? LWS_ILLEGAL_HTTP_CONTENT_LEN :
 				       (lws_filepos_t)size, &nosniff, 1))
 			return -1;
 	}
@@ -190,9 +248,14 @@ static void collect_chunk(void *ud, int64_t seq, int stream, const void *data,
 			  size_t len)
 {
 	struct http_conn *h = ud;
+	char marker[LOG_CUT_MARKER_MAX];
 
 	(void)seq;
-	(void)stream;
+	if (stream == STORE_LOG_CUT) {
+		log_cut_marker((int64_t)len, marker, sizeof marker);
+		buf_append(&h->out, marker, strlen(marker));
+		return;
+	}
 	buf_append(&h->out, data, len);
 }
 
@@ -204,11 +267,16 @@ static int log_refill(struct http_conn *h)
 
 	buf_reset(&h->out);
 	h->out_off = 0;
+	if (h->unsized) {
+		if (h->cur.off < h->log_end && h->attempt > 0)
+			store_log_read(h->c->store, h->job, h->attempt, h->stream,
+				       &h->cur, LOG_READ_BYTES, 0, collect_chunk, h);
+		return h->out.len == 0;
+	}
 	if (!h->follow) {
 		if (h->remaining > 0)
 			store_log_read(h->c->store, h->job, h->attempt, h->stream,
-				       h->next_seq, LOG_READ_BYTES, 0,
-				       collect_chunk, h, &h->next_seq);
+				       &h->cur, LOG_READ_BYTES, 0, collect_chunk, h);
 		if (h->out.len > (size_t)h->remaining)
 			h->out.len = (size_t)h->remaining; /* grew meanwhile */
 		h->remaining -= (int64_t)h->out.len;
@@ -222,12 +290,11 @@ static int log_refill(struct http_conn *h)
 			buf_printf(&h->out, "\n--- rfarm: attempt %d lost; "
 				   "attempt %d follows ---\n", h->attempt, j.attempt);
 		h->attempt = j.attempt;
-		h->next_seq = 0;
+		h->cur = (struct store_log_cursor){0, 0};
 	}
 	if (h->attempt > 0)
 		store_log_read(h->c->store, h->job, h->attempt, h->stream,
-			       h->next_seq, LOG_READ_BYTES, !final, collect_chunk,
-			       h, &h->next_seq);
+			       &h->cur, LOG_READ_BYTES, !final, collect_chunk, h);
 	if (h->out.len == 0 && final)
 		over = 1;
 	store_job_clear(&j);
@@ -277,7 +344,7 @@ static int on_writeable(struct http_conn *h)
 				lws_set_timeout(h->wsi, NO_PENDING_TIMEOUT, 0);
 			return 0; /* a follower sleeps until woken */
 		}
-		if (h->follow)
+		if (h->follow || h->unsized)
 			return -1; /* closing marks the end of the log */
 	}
 	/* An unread oversized body would be parsed as the next request. */
@@ -374,28 +441,34 @@ static int serve_metrics(struct http_conn *h)
 
 static int route(struct http_conn *h)
 {
-	if (!strcmp(h->path, "/alive"))
+	struct route r;
+
+	route_parse(h->method, h->path, &r);
+	if (r.id != ROUTE_NONE && !r.allowed)
+		return http_respond_error(h, 405, "method_not_allowed",
+					  "%s is not allowed on %s", h->method,
+					  h->path);
+	switch (r.id) {
+	case ROUTE_ALIVE:
 		return http_respond(h, 200, "text/plain", "ok\n", 3);
-	if (!strcmp(h->path, "/ready"))
+	case ROUTE_READY:
 		return serve_ready(h);
-	if (!strcmp(h->path, "/metrics"))
+	case ROUTE_METRICS:
 		return serve_metrics(h);
-	if (!strncmp(h->path, "/api/", 5))
-		return api_handle(h);
-	return serve_static(h);
+	case ROUTE_DASHBOARD:
+		return serve_static(h);
+	default:
+		return api_handle(h, &r);
+	}
 }
 
-/* What a request needs: 0 nothing, 1 read, 2 submit, 3 admin. */
+/* What a request needs: 0 nothing, 1 read, 2 submit, 3 admin (route.h). */
 static int needed_scope(const struct http_conn *h)
 {
-	if (!strcmp(h->path, "/alive") || !strcmp(h->path, "/ready"))
-		return 0;
-	if (!strcmp(h->method, "GET") || !strcmp(h->method, "HEAD"))
-		return 1;
-	if (!strcmp(h->path, "/api/v1/builds") ||
-	    !strncmp(h->path, "/api/v1/blobs/", 14))
-		return 2;
-	return 3;
+	struct route r;
+
+	route_parse(h->method, h->path, &r);
+	return (int)r.scope;
 }
 
 static int scope_level(const char *scope)
@@ -445,6 +518,18 @@ static int gate(struct http_conn *h)
 	return -1;
 }
 
+/* An API request body (at most 1 MiB) must be in within --io-timeout. */
+static void body_too_slow(lws_sorted_usec_list_t *sul)
+{
+	struct http_conn *h = lws_container_of(sul, struct http_conn, body_deadline);
+	char peer[64];
+
+	guard_peer(h->wsi, peer, sizeof peer);
+	log_warn("dropping a request from %s: its body did not arrive within "
+		 "--io-timeout (%d s)", peer, h->c->cfg.io_timeout_s);
+	lws_set_timeout(h->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 		   const char *uri)
 {
@@ -463,6 +548,12 @@ static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 			break;
 		}
 	snprintf(h->path, sizeof h->path, "%s", uri);
+	if ((r = guard_header_bytes(wsi)) > c->cfg.max_header_bytes) {
+		h->body.err = RC_TOO_LARGE; /* close after answering */
+		return http_respond_error(h, 431, "headers_too_large",
+					  "request headers of %d bytes are over "
+					  "the limit of %d", r, c->cfg.max_header_bytes);
+	}
 	if ((r = gate(h)) >= 0)
 		return r;
 	if (strcmp(h->method, "POST") && strcmp(h->method, "PUT"))
@@ -485,58 +576,21 @@ static int on_http(struct coord *c, struct http_conn *h, struct lws *wsi,
 		return blobapi_put_begin(h, len);
 	if (len <= 0)
 		return route(h); /* no body is coming */
+	/* lws restarts its timeout on every byte: a body trickled in just
+	 * under it would hold the connection for ever. */
+	lws_sul_schedule(lws_get_context(wsi), 0, &h->body_deadline, body_too_slow,
+			 (lws_usec_t)c->cfg.io_timeout_s * LWS_US_PER_SEC);
 	return 0; /* wait for the body */
 }
 
 static int on_body_done(struct http_conn *h)
 {
+	lws_sul_cancel(&h->body_deadline);
 	if (h->body.err == RC_TOO_LARGE)
 		return http_respond_error(h, 413, "too_large",
 					  "request body is over the limit of %d bytes",
 					  COORD_MAX_BODY);
 	return route(h);
-}
-
-/*
- * Turn a handshake away with 503 and Retry-After, so a crowd of buildlets
- * reconnecting at once spreads out instead of stampeding. Returns what the
- * CONFIRM_UPGRADE callback returns.
- */
-static int refuse_busy(struct coord *c, struct lws *wsi, int retry_s)
-{
-	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
-					  *end = hdr + sizeof hdr - 1;
-	char secs[16];
-
-	metrics_handshake_refused(c->metrics);
-	snprintf(secs, sizeof secs, "%d", retry_s);
-	if (lws_add_http_common_headers(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
-					"text/plain", 0, &p, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
-					 (unsigned char *)secs, (int)strlen(secs),
-					 &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
-		return -1;
-	return 1;
-}
-
-/* Refuse a bad buildlet upgrade with a status and a reason it can log. */
-static int on_confirm_upgrade(struct coord *c, struct lws *wsi)
-{
-	struct upgrade_auth who;
-	char why[200], peer[64];
-	unsigned status = session_authenticate(c, wsi, &who, why, sizeof why);
-	int retry_s;
-
-	if (!status) {
-		retry_s = session_handshake_admit(c, clock_mono_ms());
-		return retry_s ? refuse_busy(c, wsi, retry_s) : 0;
-	}
-	lws_get_peer_simple(wsi, peer, sizeof peer);
-	log_warn("refused buildlet from %s: %s", peer, why);
-	if (lws_return_http_status(wsi, status, why))
-		return -1;
-	return 1;
 }
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -566,7 +620,12 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			conn_reset(h);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return on_confirm_upgrade(c, wsi);
+		return guard_upgrade(c, wsi);
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return guard_accept(c, user);
+	case LWS_CALLBACK_DEL_POLL_FD:
+		guard_closed(c, ((struct lws_pollargs *)in)->fd);
+		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* A WebSocket upgrade that did not ask for rfarm.v1. */
 		return -1;

@@ -52,12 +52,18 @@ struct coord {
 	int64_t hs_refill_ms;       /* monotonic time hs_tokens was topped up */
 	int64_t hs_window_ms;       /* start of the current one-second window */
 	uint64_t hs_refused;        /* handshakes turned away in that window */
+	int loopback;               /* listening on loopback only */
+	struct peers *peers;        /* guard.c: per-address bookkeeping */
+	int64_t peers_swept_ms;     /* monotonic time of the last sweep */
+	uint64_t conns_refused;     /* connections over the per-address cap */
+	int64_t conns_refused_logged_ms; /* when that was last logged */
 	lws_sorted_usec_list_t tick; /* housekeeping timer */
 };
 
-/* One attempt a buildlet is running for us. */
+/* An attempt a buildlet still runs though it is no longer ours (we sent
+ * cancel): it holds a slot until its done arrives. */
 struct session_job {
-	struct list link; /* in session->jobs */
+	struct list link; /* in session->held */
 	int64_t job;      /* job id */
 	int attempt;      /* attempt number */
 };
@@ -73,6 +79,7 @@ struct upgrade_auth {
 	char host_type[128];  /* from the enrolment, or the key's host type */
 	char enrolled[65];    /* enrolled buildlet name, "" for a host-type key */
 	char labels[1024];    /* the enrolment's labels (JSON array), or "" */
+	int open;             /* no credential: an open coordinator let it in */
 };
 
 struct session {
@@ -88,6 +95,7 @@ struct session {
 	int running;             /* attempts assigned and not done */
 	int drained;             /* an operator drained it: no new jobs */
 	struct list outq;        /* struct frame waiting for WRITEABLE */
+	struct list held;        /* struct session_job: cancelled, not done */
 	size_t outq_bytes;       /* total bytes in outq */
 	struct buf rx;           /* message being reassembled */
 	int closing;             /* close at the next WRITEABLE */
@@ -102,6 +110,7 @@ struct http_conn {
 	char method[8];          /* GET, POST, ... */
 	char path[512];          /* URI path without the query */
 	struct buf body;         /* request body, capped */
+	lws_sorted_usec_list_t body_deadline; /* the whole body by then */
 	struct buf out;          /* response bytes not yet written */
 	size_t out_off;          /* bytes of out already written */
 	int responded;           /* headers written */
@@ -111,11 +120,16 @@ struct http_conn {
 	int64_t job;             /* job whose log is streamed */
 	int attempt;             /* attempt being streamed */
 	int stream;              /* 0 both, 1 stdout, 2 stderr */
-	int64_t next_seq;        /* next chunk to send */
+	struct store_log_cursor cur; /* where the stream is in the log */
 	int64_t remaining;       /* bytes still to send (non-follow) */
+	int unsized;             /* a running job's log without a follow: no
+				    Content-Length, it may be cut meanwhile */
+	int64_t log_end;         /* then: the log offset to stop at */
 	struct list link;        /* in coord->streams while following */
 	/* blobs */
 	struct blob_upload *upload; /* PUT body going to the blob store */
+	int64_t upload_job;      /* job of the upload token (artifact), 0 if none */
+	int upload_attempt;      /* its attempt */
 	int sending_file;        /* the response body comes from file_fd */
 	int file_fd;             /* open blob being sent */
 	int64_t file_off;        /* next byte to send */
@@ -130,6 +144,11 @@ void session_send(struct session *s, const struct proto_msg *m);
 /* Close with a WebSocket status and reason at the next opportunity. */
 void session_close(struct session *s, int status, const char *reason);
 struct session *session_find(struct coord *c, const char *name);
+/* The buildlet goes on running attempt (job, attempt) until it says done,
+ * though we cancelled it: count its slot as busy until then. */
+void session_hold_slot(struct session *s, int64_t job, int attempt);
+/* Its done arrived: free the slot. Returns 1 if it was held. */
+int session_release_slot(struct session *s, int64_t job, int attempt);
 /* Check a /buildlet upgrade request (path, then an enrolled buildlet's
  * token or a host type's key) and say who it is. Returns 0 if it may
  * proceed, else the HTTP status to refuse it with and why. */
@@ -138,6 +157,21 @@ unsigned session_authenticate(struct coord *c, struct lws *wsi,
 /* Admit one buildlet handshake under the per-second cap: 0 if admitted,
  * else the seconds the buildlet should wait before trying again. */
 int session_handshake_admit(struct coord *c, int64_t now_ms);
+
+/* ---- guard.c: before a request is read ---- */
+struct peers *guard_new(const struct coord_config *cfg);
+/* Forget idle addresses now and then (from the tick). */
+void guard_sweep(struct coord *c, int64_t now_ms);
+/* A new connection: 0 to keep it, -1 to close it (over the cap). */
+int guard_accept(struct coord *c, const struct lws_filter_network_conn_args *a);
+/* A socket left the poll set (closed). */
+void guard_closed(struct coord *c, int fd);
+/* The peer's address as text, IPv4-mapped IPv6 folded to IPv4. */
+void guard_peer(struct lws *wsi, char *out, size_t n);
+/* Bytes of the request's header values lws parsed. */
+int guard_header_bytes(struct lws *wsi);
+/* CONFIRM_UPGRADE for /buildlet: 0 to go on, else refused (with why). */
+int guard_upgrade(struct coord *c, struct lws *wsi);
 
 /* ---- orch.c: job life cycle ---- */
 /* The one door for job state changes: checks legality and logs it. */
@@ -183,12 +217,16 @@ int http_respond_error(struct http_conn *h, int status, const char *code,
 void http_streams_wake(struct coord *c, int64_t job);
 /* Start streaming a job's log. */
 int http_log_start(struct http_conn *h, int64_t job, int follow, int stream);
-/* Query argument by name ("follow"), "" if absent; 0 if absent. */
+/* Query argument by name ("follow") into out[n], "" if absent: as
+ * route_query_get() (0 absent, 1 found, 2 cut to n - 1 bytes). */
 int http_query_arg(struct http_conn *h, const char *name, char *out, size_t n);
 
 /* ---- api.c: /api/v1 routes ---- */
-/* Handle an API request; returns what the lws callback should return. */
-int api_handle(struct http_conn *h);
+/* Handle an API request that route_parse() matched to r (any route but
+ * ALIVE, READY, METRICS and DASHBOARD, or ROUTE_NONE) and whose method it
+ * allows; returns what the lws callback should return. */
+struct route;
+int api_handle(struct http_conn *h, const struct route *r);
 json_t *api_build_json(struct coord *c, int64_t build_id);
 
 /* ---- lease.c ---- */
@@ -220,7 +258,8 @@ void metrics_job_dispatched(struct metrics *m, int64_t queue_wait_ms);
 void metrics_job_final(struct metrics *m, enum job_state st);
 /* A buildlet reported a process wall time. */
 void metrics_job_duration(struct metrics *m, int64_t duration_ms);
-void metrics_log_bytes(struct metrics *m, size_t n);
+/* n log bytes arrived; cut bytes of stored logs were dropped (the cap). */
+void metrics_log_bytes(struct metrics *m, size_t n, int64_t cut);
 /* A buildlet said hello; reconnect is 1 if it had been connected before. */
 void metrics_buildlet_hello(struct metrics *m, int reconnect);
 void metrics_cache_hit(struct metrics *m);

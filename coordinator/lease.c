@@ -140,8 +140,8 @@ static void end_late_job(struct coord *c, const struct store_job *j,
 		m.u.ref.job = j->id;
 		m.u.ref.attempt = j->attempt;
 		session_send(s, &m);
-		if (s->running > 0)
-			s->running--;
+		/* its slot stays busy until the buildlet says done */
+		session_hold_slot(s, j->id, j->attempt);
 	}
 }
 
@@ -151,7 +151,7 @@ static void close_revoked(struct coord *c)
 	char **names = NULL;
 	size_t n = 0;
 
-	if (store_enrol_revoked(c->store, &names, &n))
+	if (store_enrol_names(c->store, 1, &names, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct session *s = session_find(c, names[i]);

@@ -32,7 +32,8 @@ struct metrics {
 	uint64_t builds_accepted;            /* POST /builds that were stored */
 	uint64_t jobs_dispatched;            /* run messages sent */
 	uint64_t jobs_final[JOB__COUNT];     /* jobs that reached each state */
-	uint64_t log_bytes;                  /* log bytes stored */
+	uint64_t log_bytes;                  /* log bytes received */
+	uint64_t log_bytes_cut;              /* of them, cut by --max-log-bytes */
 	uint64_t hellos;                     /* sessions accepted */
 	uint64_t reconnects;                 /* of them, buildlets coming back */
 	uint64_t handshakes_refused;         /* turned away by the rate limit */
@@ -90,9 +91,10 @@ void metrics_job_duration(struct metrics *m, int64_t duration_ms)
 	observe(&m->duration, duration_ms > 0 ? duration_ms / 1000.0 : 0);
 }
 
-void metrics_log_bytes(struct metrics *m, size_t n)
+void metrics_log_bytes(struct metrics *m, size_t n, int64_t cut)
 {
 	m->log_bytes += n;
+	m->log_bytes_cut += cut > 0 ? (uint64_t)cut : 0;
 }
 
 void metrics_buildlet_hello(struct metrics *m, int reconnect)
@@ -254,6 +256,9 @@ void metrics_render(struct coord *c, struct buf *out)
 	render_buildlets(c, out);
 	counter(out, "rfarm_log_bytes_total", "Log bytes stored since start.",
 		m->log_bytes);
+	counter(out, "rfarm_log_bytes_cut_total", "Log bytes dropped since "
+		"start because a job's log outgrew --max-log-bytes.",
+		m->log_bytes_cut);
 	counter(out, "rfarm_buildlet_hellos_total",
 		"Buildlet sessions accepted since start.", m->hellos);
 	counter(out, "rfarm_buildlet_reconnects_total",

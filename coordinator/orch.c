@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "blobs.h"
+#include "caps.h"
 #include "clock.h"
 #include "internal.h"
 #include "log.h"
@@ -358,11 +359,17 @@ static void resume_kept(struct coord *c, struct session *s,
 		if (j->cancel_requested)
 			send_cancel(s, j->id, j->attempt);
 	}
-	/* Attempts it runs that were given to someone else meanwhile. */
-	for (size_t i = 0; i < s->hello.n_running; i++)
-		if (!kept_has(r, s->hello.running[i].job, s->hello.running[i].attempt))
-			send_cancel(s, s->hello.running[i].job,
-				    s->hello.running[i].attempt);
+	/* Attempts it runs that were given to someone else meanwhile:
+	 * they hold their slots until it says they are done. */
+	for (size_t i = 0; i < s->hello.n_running; i++) {
+		const struct proto_attempt_ref *ref = &s->hello.running[i];
+
+		if (kept_has(r, ref->job, ref->attempt))
+			continue;
+		send_cancel(s, ref->job, ref->attempt);
+		session_hold_slot(s, ref->job, ref->attempt);
+		s->running++;
+	}
 }
 
 void orch_job_lost(struct coord *c, const struct store_job *j, const char *why)
@@ -480,11 +487,12 @@ void orch_on_started(struct coord *c, struct session *s,
 void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l)
 {
 	struct store_job j;
+	int64_t cut = 0;
 
 	if (owned_attempt(c, s, l->job, l->attempt, &j)) {
 		store_log_append(c->store, l->job, l->attempt, l->seq, l->stream,
-				 l->data, l->len);
-		metrics_log_bytes(c->metrics, l->len);
+				 l->data, l->len, c->cfg.max_log_bytes, &cut);
+		metrics_log_bytes(c->metrics, l->len, cut);
 		http_streams_wake(c, l->job);
 	} else {
 		log_debug("job %lld attempt %d: log from %s dropped (not its attempt)",
@@ -536,6 +544,38 @@ static void check_uploaded(struct coord *c, const struct proto_done *d,
 	}
 }
 
+/*
+ * An attempt over an artifact cap has failed, naming the file and the
+ * cap: what it reports is checked against the caps (its blobs may have
+ * existed already, so no upload was refused), else an upload the blob
+ * route refused says so. Returns 1 if it is over.
+ */
+static int check_caps(struct coord *c, const struct proto_done *d,
+		      enum job_state *to, char *why, size_t n)
+{
+	const struct caps cap = {c->cfg.max_artifact_bytes, c->cfg.max_artifacts,
+				 c->cfg.max_artifact_total};
+	struct store_uploads u;
+	int64_t bytes = 0;
+
+	for (size_t i = 0; i < d->n_artifacts; i++) {
+		const struct proto_artifact *pa = &d->artifacts[i];
+
+		if (caps_artifact_check(&cap, (int64_t)i, bytes, pa->name,
+					pa->size, why, n)) {
+			*to = JOB_FAILED;
+			return 1;
+		}
+		bytes += pa->size;
+	}
+	if (store_attempt_uploads(c->store, d->job, d->attempt, &u) ||
+	    !u.refused[0])
+		return 0;
+	snprintf(why, n, "%s", u.refused);
+	*to = JOB_FAILED;
+	return 1;
+}
+
 /* A passed job whose artifact pattern matched nothing has failed. */
 static void check_patterns(struct coord *c, const struct store_job *j,
 			   enum job_state *to, char *why, size_t n,
@@ -571,19 +611,21 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 	char why[400] = "";
 	struct store_job j;
 	enum job_state to;
+	int owned = owned_attempt(c, s, d->job, d->attempt, &j);
 
-	if (!owned_attempt(c, s, d->job, d->attempt, &j) ||
-	    job_state_final(j.state)) {
-		log_info("job %lld attempt %d: result from %s already recorded "
-			 "or superseded; acknowledged and dropped",
-			 (long long)d->job, (int)d->attempt, s->hello.name);
+	if (!owned || job_state_final(j.state)) {
+		session_release_slot(s, d->job, d->attempt);
+		log_info("job %lld attempt %d: result from %s acknowledged and "
+			 "dropped: %s", (long long)d->job, (int)d->attempt,
+			 s->hello.name, owned ? "already recorded"
+			 : "not its attempt (superseded, or never given to it)");
 		store_job_clear(&j);
 		send_ack(s, d->job, d->attempt);
 		return;
 	}
 	to = result_state(&j, d);
 	arts = xcalloc(d->n_artifacts + 1, sizeof *arts);
-	if (to != JOB_CANCELLED)
+	if (to != JOB_CANCELLED && !check_caps(c, d, &to, why, sizeof why))
 		check_uploaded(c, d, &to, why, sizeof why, arts, &n_arts);
 	if (to == JOB_PASSED)
 		check_patterns(c, &j, &to, why, sizeof why, arts, n_arts);

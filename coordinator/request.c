@@ -342,14 +342,43 @@ static rc_t check_keys(json_t *in, struct request_error *err)
 	return RC_OK;
 }
 
+int request_json_depth(const char *p, size_t n)
+{
+	int depth = 0, max = 0, in_string = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = 0;
+		} else if (ch == '"') {
+			in_string = 1;
+		} else if (ch == '{' || ch == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((ch == '}' || ch == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
+}
+
 rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 			 struct request_error *err)
 {
 	json_error_t je;
-	json_t *in, *out = json_object();
+	json_t *in, *out;
 	rc_t rc;
+	int depth = request_json_depth(body, len);
 
 	*spec = NULL;
+	if (depth > REQUEST_MAX_DEPTH)
+		return fail(err, "too_deep", "request JSON nests %d levels deep; "
+			    "the limit is %d", depth, REQUEST_MAX_DEPTH);
+	out = json_object();
 	in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!in) {
 		json_decref(out);

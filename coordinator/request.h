@@ -34,6 +34,12 @@ struct request_error {
 rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 			 struct request_error *err);
 
+/* A build request needs a few levels; deeper nesting is refused before
+ * the JSON parser recurses into it. */
+#define REQUEST_MAX_DEPTH 16
+/* How deep [ and { nest in the JSON text (strings skipped). */
+int request_json_depth(const char *p, size_t n);
+
 /* 1 if s is "goos/goarch" (lower-case letters and digits). */
 int request_valid_platform(const char *s);
 

@@ -60,6 +60,34 @@ struct session *session_find(struct coord *c, const char *name)
 	return NULL;
 }
 
+void session_hold_slot(struct session *s, int64_t job, int attempt)
+{
+	struct session_job *h = xcalloc(1, sizeof *h);
+
+	h->job = job;
+	h->attempt = attempt;
+	list_add_tail(&s->held, &h->link);
+}
+
+int session_release_slot(struct session *s, int64_t job, int attempt)
+{
+	struct list *l;
+
+	list_for_each(l, &s->held) {
+		struct session_job *h = list_entry(l, struct session_job, link);
+
+		if (h->job == job && h->attempt == attempt) {
+			list_del(&h->link);
+			free(h);
+			if (s->running > 0)
+				s->running--;
+			s->c->sched_pending = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void session_close(struct session *s, int status, const char *reason)
 {
 	if (s->closing)
@@ -131,12 +159,32 @@ static unsigned auth_enrolled(struct coord *c, const char *token,
 	return status;
 }
 
+/* The x-rfarm-host-type header, which a host-type key is for. */
+static unsigned claimed_host_type(struct lws *wsi, struct upgrade_auth *a,
+				  char *why, size_t n)
+{
+	int len = lws_hdr_custom_copy(wsi, a->host_type, sizeof a->host_type,
+				      HOST_TYPE_HDR, (int)strlen(HOST_TYPE_HDR));
+
+	if (len <= 0 || !valid_name(a->host_type, 64)) {
+		snprintf(why, n, "missing or bad x-rfarm-host-type header");
+		return HTTP_STATUS_BAD_REQUEST;
+	}
+	return 0;
+}
+
+/* Open mode: on loopback, before the first enrolment, anyone may join. */
+static int open_to_buildlets(struct coord *c)
+{
+	return c->loopback && !store_enrolments_exist(c->store);
+}
+
 unsigned session_authenticate(struct coord *c, struct lws *wsi,
 			      struct upgrade_auth *a, char *why, size_t n)
 {
 	char uri[64], auth[256], want[SHA256_HEX_LEN + 1];
 	const char *dot;
-	int len;
+	unsigned status;
 
 	memset(a, 0, sizeof *a);
 	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
@@ -146,18 +194,19 @@ unsigned session_authenticate(struct coord *c, struct lws *wsi,
 	}
 	if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 7 ||
 	    strncmp(auth, "Bearer ", 7)) {
-		snprintf(why, n, "no buildlet key (Authorization: Bearer KEY)");
+		if (open_to_buildlets(c)) {
+			a->open = 1;
+			return claimed_host_type(wsi, a, why, n);
+		}
+		snprintf(why, n, "no buildlet token (Authorization: Bearer "
+			 "TOKEN; the operator makes one with rfarm enroll)");
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
 	dot = strrchr(auth + 7, '.');
 	if (dot && dot > auth + 7 && strlen(dot + 1) == SHA256_HEX_LEN)
 		return auth_enrolled(c, auth + 7, a, why, n);
-	len = lws_hdr_custom_copy(wsi, a->host_type, sizeof a->host_type,
-				  HOST_TYPE_HDR, (int)strlen(HOST_TYPE_HDR));
-	if (len <= 0 || !valid_name(a->host_type, 64)) {
-		snprintf(why, n, "missing or bad x-rfarm-host-type header");
-		return HTTP_STATUS_BAD_REQUEST;
-	}
+	if ((status = claimed_host_type(wsi, a, why, n)))
+		return status;
 	auth_key_for(c->master, a->host_type, want);
 	if (!secret_equal(auth + 7, want)) {
 		snprintf(why, n, "wrong key for host type %.64s", a->host_type);
@@ -209,13 +258,48 @@ static void on_established(struct coord *c, struct lws *wsi,
 	s->wsi = wsi;
 	list_init(&s->link);
 	list_init(&s->outq);
+	list_init(&s->held);
 	buf_init(&s->rx, 0, proto_default_limits.max_message);
 	snprintf(s->id, sizeof s->id, "s%llu",
 		 (unsigned long long)++c->next_session);
 	s->last_rx_ms = clock_mono_ms();
-	lws_get_peer_simple(wsi, s->peer, sizeof s->peer);
+	guard_peer(wsi, s->peer, sizeof s->peer);
 	session_authenticate(c, wsi, &s->auth, why, sizeof why);
+	/* A peer that upgrades and then says nothing is dropped after three
+	 * heartbeats; after hello, lease.c watches for silence instead. */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
+			c->cfg.heartbeat_ms * 3 / 1000 + 1);
 	*pss = s;
+}
+
+/*
+ * A name is an identity: jobs, leases and results hang on it. An
+ * enrolled name is only for its own token, and a host-type key (or an
+ * open session) cannot take the name of a buildlet of another host type.
+ * Holders of one shared host-type key can still pose as each other: that
+ * is what enrolments are for.
+ */
+static int name_taken(struct session *s, const char *name, char *why, size_t n)
+{
+	struct store_enrolment e;
+	char known[128];
+
+	if (s->auth.enrolled[0])
+		return 0;
+	if (!store_enrol_get(s->c->store, name, &e)) {
+		store_enrol_clear(&e);
+		snprintf(why, n, "buildlet %.40s is enrolled: only its own "
+			 "token may use that name", name);
+		return 1;
+	}
+	if (!store_buildlet_host_type(s->c->store, name, known, sizeof known) &&
+	    strcmp(known, s->auth.host_type)) {
+		snprintf(why, n, "buildlet %.40s is a %.24s; a %.24s "
+			 "credential cannot take its name", name, known,
+			 s->auth.host_type);
+		return 1;
+	}
+	return 0;
 }
 
 static const char *check_hello(struct session *s, const struct proto_hello *h,
@@ -235,7 +319,7 @@ static const char *check_hello(struct session *s, const struct proto_hello *h,
 			 h->host_type, s->auth.host_type);
 	else if (h->capacity < 1 || h->capacity > 1024)
 		snprintf(why, n, "capacity %d out of range (1..1024)", (int)h->capacity);
-	else
+	else if (!name_taken(s, h->name, why, n))
 		why[0] = '\0';
 	for (size_t i = 0; !why[0] && i < h->platforms.n; i++)
 		if (!valid_platform(h->platforms.v[i]))
@@ -293,6 +377,8 @@ static void on_hello(struct session *s, struct proto_msg *m)
 			      "replaced by a new session of the same buildlet");
 	}
 	s->hello_done = 1;
+	if (!s->closing)
+		lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
 	list_add_tail(&s->c->sessions, &s->link);
 	log_info("buildlet %s connected from %s (%s, capacity %d)",
 		 s->hello.name, s->peer, s->hello.host_type, (int)s->hello.capacity);
@@ -407,6 +493,8 @@ static void session_free(struct session *s)
 		buf_free(&f->b);
 		free(f);
 	}
+	while ((l = list_pop(&s->held)))
+		free(list_entry(l, struct session_job, link));
 	list_del(&s->link);
 	buf_free(&s->rx);
 	proto_msg_free(&(struct proto_msg){.type = PROTO_HELLO, .u.hello = s->hello});

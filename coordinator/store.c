@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "sha256.h"
 #include "xalloc.h"
 
 #define STMTS(X)                                                             \
@@ -89,14 +90,16 @@
 	  " secret_sha256, created_ms, revoked) VALUES(?,?,?,?,0)")           \
 	X(ST_TOKEN_SCOPE, "SELECT scope FROM api_tokens WHERE"               \
 	  " secret_sha256=? AND revoked=0")                                  \
-	X(ST_TOKEN_ANY, "SELECT count(*) FROM api_tokens WHERE revoked=0")    \
+	X(ST_TOKEN_ANY, "SELECT EXISTS(SELECT 1 FROM api_tokens)")    \
 	X(ST_TOKEN_REVOKE, "UPDATE api_tokens SET revoked=1 WHERE name=?")    \
 	X(ST_ENROL_PUT, "INSERT OR REPLACE INTO enrolments(name, host_type,"  \
 	  " labels, secret_sha256, created_ms, revoked) VALUES(?,?,?,?,?,0)")  \
-	X(ST_ENROL_GET, "SELECT host_type, labels, secret_sha256, revoked"    \
-	  " FROM enrolments WHERE name=?")                                   \
+	X(ST_ENROL_GET, "SELECT host_type, labels, secret_sha256, revoked,"   \
+	  " created_ms FROM enrolments WHERE name=?")                        \
 	X(ST_ENROL_REVOKE, "UPDATE enrolments SET revoked=1 WHERE name=?")    \
-	X(ST_ENROL_REVOKED, "SELECT name FROM enrolments WHERE revoked=1")    \
+	X(ST_ENROL_NAMES, "SELECT name FROM enrolments WHERE revoked>=?"      \
+	  " ORDER BY name")                                                  \
+	X(ST_ENROL_ANY, "SELECT EXISTS(SELECT 1 FROM enrolments)")           \
 	X(ST_BLOB_RECORD, "INSERT OR IGNORE INTO blobs(sha256, size, created_ms)" \
 	  " VALUES(?,?,?)")                                                  \
 	X(ST_BUILDLET_DRAIN, "UPDATE buildlets SET drained=? WHERE name=?")   \
@@ -113,6 +116,32 @@
 	  " WHERE job_id=? AND attempt=? AND (?=0 OR stream=?)")             \
 	X(ST_LOG_READ, "SELECT seq, stream, data FROM log_chunks"            \
 	  " WHERE job_id=? AND attempt=? AND seq>=? ORDER BY seq")           \
+	X(ST_LOG_META_GET, "SELECT bytes, head_seq, head_bytes, tail_seq,"   \
+	  " tail_bytes, cut, length(head_part), head_part_stream"            \
+	  " FROM log_meta WHERE job_id=? AND attempt=?")                     \
+	X(ST_LOG_META_PUT, "INSERT INTO log_meta(job_id, attempt, bytes,"    \
+	  " head_seq, head_bytes, tail_seq, tail_bytes, cut)"                \
+	  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT DO UPDATE SET"       \
+	  " bytes=?3, head_seq=?4, head_bytes=?5, tail_seq=?6,"              \
+	  " tail_bytes=?7, cut=?8")                                          \
+	X(ST_LOG_SPLIT, "UPDATE log_meta SET (head_part, head_part_stream)=" \
+	  " (SELECT substr(data, 1, ?3), stream FROM log_chunks"             \
+	  "  WHERE job_id=?1 AND attempt=?2 AND seq=?4)"                     \
+	  " WHERE job_id=?1 AND attempt=?2")                                 \
+	X(ST_LOG_HEAD_PART, "SELECT head_part FROM log_meta"                 \
+	  " WHERE job_id=? AND attempt=?")                                   \
+	X(ST_LOG_LENGTHS, "SELECT seq, length(data) FROM log_chunks"         \
+	  " WHERE job_id=? AND attempt=? AND seq>=? ORDER BY seq")           \
+	X(ST_LOG_DELETE, "DELETE FROM log_chunks WHERE job_id=? AND attempt=?" \
+	  " AND seq=?")                                                      \
+	X(ST_LOG_TRIM, "UPDATE log_chunks SET data=substr(data, ?)"          \
+	  " WHERE job_id=? AND attempt=? AND seq=?")                         \
+	X(ST_ATTEMPT_UPLOADS, "SELECT uploads, upload_bytes, refused"         \
+	  " FROM attempts WHERE job_id=? AND n=?")                           \
+	X(ST_ATTEMPT_UPLOAD_ADD, "UPDATE attempts SET uploads=uploads+1,"     \
+	  " upload_bytes=upload_bytes+? WHERE job_id=? AND n=?")             \
+	X(ST_ATTEMPT_REFUSE, "UPDATE attempts SET refused=? WHERE job_id=?"   \
+	  " AND n=? AND refused=''")                                         \
 	X(ST_BUILDLET_UPSERT, "INSERT INTO buildlets(name, host_type,"       \
 	  " platforms, labels, version, capacity, first_seen_ms, last_seen_ms)" \
 	  " VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET"         \
@@ -123,7 +152,8 @@
 	X(ST_BUILDLET_LIST, "SELECT name, host_type, platforms, labels,"    \
 	  " version, capacity, first_seen_ms, last_seen_ms, drained"         \
 	  " FROM buildlets ORDER BY name")                                   \
-	X(ST_BUILDLET_DRAINED, "SELECT drained FROM buildlets WHERE name=?")
+	X(ST_BUILDLET_DRAINED, "SELECT drained FROM buildlets WHERE name=?")   \
+	X(ST_BUILDLET_HOST_TYPE, "SELECT host_type FROM buildlets WHERE name=?")
 
 #define JOB_COLS                                                        \
 	"id, build_id, platform, labels, state, priority, created_ms,"  \
@@ -222,6 +252,22 @@ static const char *const migrations[] = {
 	" job_id INTEGER NOT NULL REFERENCES jobs(id), name TEXT NOT NULL,"
 	" sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
 	" PRIMARY KEY(job_id, name));",
+	/* 2: per-attempt log accounting for --max-log-bytes (head, cut,
+	 * rolling tail), and what each attempt uploaded for the artifact
+	 * caps. */
+	"CREATE TABLE log_meta("
+	" job_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" bytes INTEGER NOT NULL,"
+	" head_seq INTEGER NOT NULL DEFAULT -1,"
+	" head_bytes INTEGER NOT NULL DEFAULT 0,"
+	" tail_seq INTEGER NOT NULL DEFAULT 0,"
+	" tail_bytes INTEGER NOT NULL DEFAULT 0,"
+	" cut INTEGER NOT NULL DEFAULT 0,"
+	" head_part BLOB, head_part_stream INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(job_id, attempt)) WITHOUT ROWID;"
+	"ALTER TABLE attempts ADD COLUMN uploads INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE attempts ADD COLUMN upload_bytes INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE attempts ADD COLUMN refused TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -860,28 +906,257 @@ void store_attempt_array_free(struct store_attempt **a, size_t n)
 
 /* ---- logs ---- */
 
-rc_t store_log_append(struct store *s, int64_t job, int attempt, int64_t seq,
-		      int stream, const void *data, size_t len)
-{
-	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+/*
+ * An attempt's log accounting (table log_meta). Until the log outgrows
+ * the cap every chunk is kept. Then the head, exactly the first cap / 2
+ * bytes, is frozen: the chunks before head_seq and, when the boundary
+ * falls inside a chunk, that chunk's first bytes (head_part, moved into
+ * log_meta so the rest of the chunk can be trimmed as tail). Chunks
+ * head_seq <= seq < tail_seq are gone, and the tail (seq >= tail_seq) is
+ * a rolling window trimmed to the rest of the cap: its oldest chunk is
+ * deleted, or cut at the front, as new ones arrive. Seqs in the cut count
+ * as received, so a resent chunk is never stored or counted twice, and
+ * readers can say how many bytes they were not shown.
+ */
+struct log_meta {
+	int64_t bytes;      /* bytes received, the cut ones included */
+	int64_t head_seq;   /* first seq not wholly in the head; -1 until a cut */
+	int64_t head_bytes; /* bytes of the head, head_part included */
+	int64_t tail_seq;   /* first seq of the tail */
+	int64_t tail_bytes; /* bytes stored in the tail */
+	int64_t cut;        /* bytes dropped between head and tail */
+	int64_t part_len;   /* bytes of head_part: the head's end, cut from
+			       the front of chunk head_seq */
+	int part_stream;    /* the stream they came on */
+};
 
-	if (rc)
-		return rc;
-	st = stmt(s, ST_LOG_INSERT);
+static int meta_cut(const struct log_meta *m)
+{
+	return m->head_seq >= 0;
+}
+
+/* *found is 0 (and m empty) for an attempt without a row yet. */
+static rc_t meta_get(struct store *s, int64_t job, int attempt,
+		     struct log_meta *m, int *found)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_META_GET);
+	int r;
+
+	memset(m, 0, sizeof *m);
+	m->head_seq = -1;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	r = sqlite3_step(st);
+	*found = r == SQLITE_ROW;
+	if (*found) {
+		m->bytes = sqlite3_column_int64(st, 0);
+		m->head_seq = sqlite3_column_int64(st, 1);
+		m->head_bytes = sqlite3_column_int64(st, 2);
+		m->tail_seq = sqlite3_column_int64(st, 3);
+		m->tail_bytes = sqlite3_column_int64(st, 4);
+		m->cut = sqlite3_column_int64(st, 5);
+		m->part_len = sqlite3_column_int64(st, 6);
+		m->part_stream = sqlite3_column_int(st, 7);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : db_error(s, "log meta");
+}
+
+/* Everything but head_part, which only a split writes. */
+static rc_t meta_put(struct store *s, int64_t job, int attempt,
+		     const struct log_meta *m)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_META_PUT);
+
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_int64(st, 3, m->bytes);
+	sqlite3_bind_int64(st, 4, m->head_seq);
+	sqlite3_bind_int64(st, 5, m->head_bytes);
+	sqlite3_bind_int64(st, 6, m->tail_seq);
+	sqlite3_bind_int64(st, 7, m->tail_bytes);
+	sqlite3_bind_int64(st, 8, m->cut);
+	return step_done(s, st, "log meta");
+}
+
+/* The first stored chunk with seq >= from: 1 and its seq and length,
+ * 0 if there is none, -1 on error. */
+static int chunk_from(struct store *s, int64_t job, int attempt, int64_t from,
+		      int64_t *seq, int64_t *len)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_LENGTHS);
+	int r;
+
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_int64(st, 3, from);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		*len = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return db_error(s, "log lengths"), -1;
+	return r == SQLITE_ROW;
+}
+
+/* Delete chunk seq, or with front > 0 cut that many bytes off its start. */
+static rc_t chunk_drop(struct store *s, int64_t job, int attempt, int64_t seq,
+		       int64_t front)
+{
+	sqlite3_stmt *st = stmt(s, front ? ST_LOG_TRIM : ST_LOG_DELETE);
+	int i = 1;
+
+	if (front)
+		sqlite3_bind_int64(st, i++, front + 1); /* substr counts from 1 */
+	sqlite3_bind_int64(st, i++, job);
+	sqlite3_bind_int(st, i++, attempt);
+	sqlite3_bind_int64(st, i, seq);
+	return step_done(s, st, "drop log bytes");
+}
+
+/* Move the first len bytes of chunk seq into log_meta.head_part. */
+static rc_t head_split(struct store *s, int64_t job, int attempt, int64_t seq,
+		       int64_t len)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_SPLIT);
+	rc_t rc;
+
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_int64(st, 3, len);
+	sqlite3_bind_int64(st, 4, seq);
+	rc = step_done(s, st, "split log chunk");
+	return rc ? rc : chunk_drop(s, job, attempt, seq, len);
+}
+
+/* The log just outgrew cap: freeze its first cap / 2 bytes as the head;
+ * everything after them is the tail. */
+static rc_t cut_begin(struct store *s, int64_t job, int attempt, int64_t cap,
+		      struct log_meta *m)
+{
+	int64_t seq, len;
+	rc_t rc;
+	int r;
+
+	m->head_seq = 0;
+	m->head_bytes = 0;
+	while ((r = chunk_from(s, job, attempt, m->head_seq, &seq, &len)) == 1 &&
+	       seq == m->head_seq && m->head_bytes + len <= cap / 2) {
+		m->head_bytes += len;
+		m->head_seq++;
+	}
+	if (r < 0)
+		return RC_DB;
+	m->tail_seq = m->head_seq;
+	m->tail_bytes = m->bytes - m->head_bytes;
+	if (r == 0 || seq != m->head_seq || m->head_bytes == cap / 2)
+		return RC_OK; /* ends at a chunk boundary (or at a gap) */
+	/* The row must exist before head_part can be written into it. */
+	m->part_len = cap / 2 - m->head_bytes;
+	rc = meta_put(s, job, attempt, m);
+	if (!rc)
+		rc = head_split(s, job, attempt, seq, m->part_len);
+	m->head_bytes += m->part_len;
+	m->tail_bytes -= m->part_len;
+	return rc;
+}
+
+/* Trim the tail from its oldest end to what the cap leaves it. */
+static rc_t tail_trim(struct store *s, int64_t job, int attempt, int64_t cap,
+		      struct log_meta *m, int64_t *dropped)
+{
+	int64_t keep = cap - m->head_bytes, seq, len;
+	rc_t rc = RC_OK;
+	int r;
+
+	if (keep < cap - cap / 2)
+		keep = cap - cap / 2; /* a head kept under a larger cap */
+	while (!rc && m->tail_bytes > keep) {
+		int64_t excess = m->tail_bytes - keep;
+
+		r = chunk_from(s, job, attempt, m->tail_seq, &seq, &len);
+		if (r < 0)
+			return RC_DB;
+		if (r == 0) { /* cannot happen: the sums say there is more */
+			log_error("store: job %lld attempt %d: log tail of %lld "
+				  "bytes not found", (long long)job, attempt,
+				  (long long)m->tail_bytes);
+			m->tail_bytes = 0;
+			break;
+		}
+		if (len <= excess) {
+			rc = chunk_drop(s, job, attempt, seq, 0);
+			m->tail_seq = seq + 1;
+		} else {
+			rc = chunk_drop(s, job, attempt, seq, excess);
+			m->tail_seq = seq;
+			len = excess;
+		}
+		m->tail_bytes -= len;
+		m->cut += len;
+		*dropped += len;
+	}
+	return rc;
+}
+
+static rc_t log_insert(struct store *s, int64_t job, int attempt, int64_t seq,
+		       int stream, const void *data, size_t len, int *added)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_INSERT);
+	rc_t rc;
+
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
 	sqlite3_bind_int64(st, 3, seq);
 	sqlite3_bind_int(st, 4, stream);
 	sqlite3_bind_blob64(st, 5, len ? data : "", len, SQLITE_STATIC);
-	return step_done(s, st, "append log");
+	rc = step_done(s, st, "append log");
+	*added = !rc && sqlite3_changes(s->db) > 0;
+	return rc;
+}
+
+rc_t store_log_append(struct store *s, int64_t job, int attempt, int64_t seq,
+		      int stream, const void *data, size_t len, int64_t cap,
+		      int64_t *dropped)
+{
+	struct log_meta m;
+	int found, added;
+	rc_t rc = begin_write(s);
+
+	*dropped = 0;
+	if (!rc)
+		rc = meta_get(s, job, attempt, &m, &found);
+	if (!rc && !found) /* its first chunk, or a log older than log_meta */
+		rc = store_log_size(s, job, attempt, 0, &m.bytes, NULL);
+	if (rc)
+		return rc;
+	if (meta_cut(&m) && seq >= m.head_seq && seq < m.tail_seq)
+		return RC_OK; /* a resend of a chunk that was cut */
+	rc = log_insert(s, job, attempt, seq, stream, data, len, &added);
+	if (rc || !added)
+		return rc; /* a resend of a stored chunk */
+	m.bytes += (int64_t)len;
+	if (meta_cut(&m) && seq < m.head_seq)
+		m.head_bytes += (int64_t)len; /* filled a gap in the head */
+	else if (meta_cut(&m))
+		m.tail_bytes += (int64_t)len;
+	if (cap > 0 && !meta_cut(&m) && m.bytes > cap)
+		rc = cut_begin(s, job, attempt, cap, &m);
+	if (!rc && cap > 0 && meta_cut(&m))
+		rc = tail_trim(s, job, attempt, cap, &m, dropped);
+	if (!rc)
+		rc = meta_put(s, job, attempt, &m);
+	return rc;
 }
 
 rc_t store_log_size(struct store *s, int64_t job, int attempt, int stream,
-		    int64_t *bytes)
+		    int64_t *bytes, int64_t *cut)
 {
 	sqlite3_stmt *st = stmt(s, ST_LOG_SIZE);
-	int r;
+	struct log_meta m;
+	int r, found;
 
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
@@ -890,29 +1165,91 @@ rc_t store_log_size(struct store *s, int64_t job, int attempt, int stream,
 	r = sqlite3_step(st);
 	*bytes = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return r == SQLITE_ROW ? RC_OK : db_error(s, "log size");
+	if (r != SQLITE_ROW)
+		return db_error(s, "log size");
+	if (meta_get(s, job, attempt, &m, &found))
+		return RC_DB;
+	if (!stream || stream == m.part_stream)
+		*bytes += m.part_len;
+	if (cut)
+		*cut = m.cut;
+	return RC_OK;
+}
+
+/* Give the part of head_part the cursor has not had; -1 on error. */
+static int head_part_give(struct store *s, int64_t job, int attempt,
+			  const struct log_meta *m, int stream,
+			  struct store_log_cursor *cur, store_log_cb cb, void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_HEAD_PART);
+	int64_t from = cur->off - (m->head_bytes - m->part_len);
+	int r;
+
+	if (from < 0)
+		from = 0;
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW && sqlite3_column_bytes(st, 0) == m->part_len &&
+	    (!stream || stream == m->part_stream))
+		cb(ud, m->head_seq, m->part_stream,
+		   (const char *)sqlite3_column_blob(st, 0) + from,
+		   (size_t)(m->part_len - from));
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW)
+		return db_error(s, "log head"), -1;
+	cur->off = m->head_bytes;
+	return 0;
 }
 
 rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
-		    int64_t from_seq, size_t max_bytes, int contiguous,
-		    store_log_cb cb, void *ud, int64_t *next_seq)
+		    struct store_log_cursor *cur, size_t max_bytes,
+		    int contiguous, store_log_cb cb, void *ud)
 {
-	sqlite3_stmt *st = stmt(s, ST_LOG_READ);
+	sqlite3_stmt *st;
+	struct log_meta m;
+	int64_t tail_off;
 	size_t given = 0;
-	int r;
+	int r, found;
 
-	*next_seq = from_seq;
+	if (meta_get(s, job, attempt, &m, &found))
+		return RC_DB;
+	/* Where the tail starts in the log as it was written. */
+	tail_off = m.head_bytes + m.cut;
+	st = stmt(s, ST_LOG_READ);
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
-	sqlite3_bind_int64(st, 3, from_seq);
+	sqlite3_bind_int64(st, 3, cur->seq);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
 		int chunk_stream = sqlite3_column_int(st, 1);
 		size_t len = (size_t)sqlite3_column_bytes(st, 2);
 
-		if (contiguous && seq != *next_seq)
+		/* At the end of the head: its last bytes, kept apart. */
+		if (meta_cut(&m) && seq >= m.head_seq && m.part_len > 0 &&
+		    cur->seq <= m.head_seq && cur->off < m.head_bytes) {
+			if (head_part_give(s, job, attempt, &m, stream, cur,
+					   cb, ud)) {
+				sqlite3_reset(st);
+				return RC_DB;
+			}
+			given += (size_t)m.part_len;
+		}
+		/* Past the head with bytes this reader has not seen cut
+		 * away (all of the cut, or for a follower that was already
+		 * past the head, what went after it had read on). */
+		if (meta_cut(&m) && seq >= m.head_seq &&
+		    (cur->seq < m.tail_seq || cur->off < tail_off)) {
+			if (cur->off < tail_off)
+				cb(ud, m.tail_seq, STORE_LOG_CUT, NULL,
+				   (size_t)(tail_off - cur->off));
+			cur->seq = m.tail_seq;
+			cur->off = tail_off > cur->off ? tail_off : cur->off;
+		}
+		if (contiguous && seq != cur->seq)
 			break;
-		*next_seq = seq + 1;
+		cur->seq = seq + 1;
+		cur->off += (int64_t)len;
 		if (stream && chunk_stream != stream)
 			continue;
 		cb(ud, seq, chunk_stream, sqlite3_column_blob(st, 2), len);
@@ -929,10 +1266,14 @@ rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
 rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 			int64_t *next)
 {
-	sqlite3_stmt *st = stmt(s, ST_LOG_SEQ_STATS);
-	int64_t count = 0, max = -1;
-	int r;
+	sqlite3_stmt *st;
+	struct log_meta m;
+	int64_t count = 0, max = -1, gone = 0;
+	int r, found;
 
+	if (meta_get(s, job, attempt, &m, &found))
+		return RC_DB;
+	st = stmt(s, ST_LOG_SEQ_STATS);
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
 	r = sqlite3_step(st);
@@ -943,16 +1284,30 @@ rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW)
 		return db_error(s, "log seq");
+	if (meta_cut(&m)) { /* the cut seqs were received */
+		gone = m.tail_seq - m.head_seq;
+		if (max < m.tail_seq - 1)
+			max = m.tail_seq - 1;
+	}
 	*next = max + 1;
-	if (count == max + 1)
+	if (count + gone == max + 1)
 		return RC_OK; /* no gap: the usual case, one indexed query */
 	st = stmt(s, ST_LOG_SEQS);
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
 	*next = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW &&
-	       sqlite3_column_int64(st, 0) == *next)
-		(*next)++;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+
+		if (meta_cut(&m) && *next == m.head_seq)
+			*next = m.tail_seq;
+		if (seq > *next)
+			break;
+		if (seq == *next)
+			(*next)++;
+	}
+	if (meta_cut(&m) && *next == m.head_seq)
+		*next = m.tail_seq;
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : db_error(s, "log seqs");
 }
@@ -1010,6 +1365,22 @@ int store_buildlet_drained(struct store *s, const char *name)
 	return drained;
 }
 
+rc_t store_buildlet_host_type(struct store *s, const char *name, char *out,
+			      size_t n)
+{
+	sqlite3_stmt *st = stmt(s, ST_BUILDLET_HOST_TYPE);
+	int r;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (r == SQLITE_ROW)
+		return RC_OK;
+	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "buildlet host type");
+}
+
 /* ---- blobs ---- */
 
 rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
@@ -1059,15 +1430,26 @@ int store_api_token_scope(struct store *s, const char *secret_sha256,
 	return found;
 }
 
-int store_api_tokens_exist(struct store *s)
+/* The first column of the first row of a counting statement; 0 if none. */
+static int count_of(struct store *s, int id)
 {
-	sqlite3_stmt *st = stmt(s, ST_TOKEN_ANY);
+	sqlite3_stmt *st = stmt(s, id);
 	int n = 0;
 
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
-	return n > 0;
+	return n;
+}
+
+int store_api_tokens_exist(struct store *s)
+{
+	return count_of(s, ST_TOKEN_ANY) > 0;
+}
+
+int store_enrolments_exist(struct store *s)
+{
+	return count_of(s, ST_ENROL_ANY) > 0;
 }
 
 rc_t store_api_token_revoke(struct store *s, const char *name)
@@ -1107,6 +1489,7 @@ rc_t store_enrol_get(struct store *s, const char *name, struct store_enrolment *
 		e->labels = col_text(st, 1);
 		e->secret_sha256 = col_text(st, 2);
 		e->revoked = sqlite3_column_int(st, 3);
+		e->created_ms = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
@@ -1127,18 +1510,20 @@ rc_t store_enrol_revoke(struct store *s, const char *name)
 	return write_name(s, ST_ENROL_REVOKE, name, "revoke");
 }
 
-rc_t store_enrol_revoked(struct store *s, char ***names, size_t *n)
+rc_t store_enrol_names(struct store *s, int revoked_only, char ***names,
+			   size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, ST_ENROL_REVOKED);
+	sqlite3_stmt *st = stmt(s, ST_ENROL_NAMES);
 	size_t cap = 0;
 	int r;
 
 	*names = NULL;
 	*n = 0;
+	sqlite3_bind_int(st, 1, revoked_only);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		*(char **)xarray_push(names, n, &cap, sizeof **names) = col_text(st, 0);
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : db_error(s, "list revoked");
+	return r == SQLITE_DONE ? RC_OK : db_error(s, "list enrolments");
 }
 
 /* ---- the build cache ---- */
@@ -1241,13 +1626,16 @@ rc_t store_job_answer_from(struct store *s, int64_t id, const struct store_job *
 rc_t store_attempt_set_token(struct store *s, int64_t job, int attempt,
 			     const char *token)
 {
+	char hash[SHA256_HEX_LEN + 1];
 	sqlite3_stmt *st;
 	rc_t rc = begin_write(s);
 
 	if (rc)
 		return rc;
+	/* Like every credential, only its hash is kept. */
+	sha256_hex(token, strlen(token), hash);
 	st = stmt(s, ST_ATTEMPT_TOKEN);
-	sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, job);
 	sqlite3_bind_int(st, 3, attempt);
 	return step_done(s, st, "set upload token");
@@ -1257,9 +1645,11 @@ int store_token_lookup(struct store *s, const char *token, int64_t *job,
 		       int *attempt)
 {
 	sqlite3_stmt *st = stmt(s, ST_TOKEN_LOOKUP);
+	char hash[SHA256_HEX_LEN + 1];
 	int found;
 
-	sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
+	sha256_hex(token, strlen(token), hash);
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	if (found) {
 		*job = sqlite3_column_int64(st, 0);
@@ -1267,6 +1657,60 @@ int store_token_lookup(struct store *s, const char *token, int64_t *job,
 	}
 	sqlite3_reset(st);
 	return found;
+}
+
+rc_t store_attempt_uploads(struct store *s, int64_t job, int attempt,
+			   struct store_uploads *u)
+{
+	sqlite3_stmt *st = stmt(s, ST_ATTEMPT_UPLOADS);
+	const unsigned char *t;
+	int r;
+
+	memset(u, 0, sizeof *u);
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		u->count = sqlite3_column_int64(st, 0);
+		u->bytes = sqlite3_column_int64(st, 1);
+		t = sqlite3_column_text(st, 2);
+		snprintf(u->refused, sizeof u->refused, "%s",
+			 t ? (const char *)t : "");
+	}
+	sqlite3_reset(st);
+	if (r == SQLITE_DONE)
+		return RC_NOT_FOUND;
+	return r == SQLITE_ROW ? RC_OK : db_error(s, "attempt uploads");
+}
+
+rc_t store_attempt_upload_add(struct store *s, int64_t job, int attempt,
+			      int64_t bytes)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ATTEMPT_UPLOAD_ADD);
+	sqlite3_bind_int64(st, 1, bytes);
+	sqlite3_bind_int64(st, 2, job);
+	sqlite3_bind_int(st, 3, attempt);
+	return step_done(s, st, "count upload");
+}
+
+rc_t store_attempt_refuse(struct store *s, int64_t job, int attempt,
+			  const char *why)
+{
+	sqlite3_stmt *st;
+	rc_t rc = begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_ATTEMPT_REFUSE);
+	sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, job);
+	sqlite3_bind_int(st, 3, attempt);
+	return step_done(s, st, "refuse upload");
 }
 
 rc_t store_artifacts_set(struct store *s, int64_t job,
@@ -1387,6 +1831,8 @@ rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
 		" j.state IN ('queued','dispatched','running'))",
 		"DELETE FROM log_chunks WHERE job_id IN (SELECT id FROM jobs"
 		" WHERE build_id IN (SELECT id FROM purge_ids))",
+		"DELETE FROM log_meta WHERE job_id IN (SELECT id FROM jobs"
+		" WHERE build_id IN (SELECT id FROM purge_ids))",
 		"DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs"
 		" WHERE build_id IN (SELECT id FROM purge_ids))",
 		"DELETE FROM artifacts WHERE job_id IN (SELECT id FROM jobs"
@@ -1407,7 +1853,7 @@ rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
 		rc = step_done(s, st, "purge");
 		if (i == 3)
 			*chunks = sqlite3_changes(s->db);
-		if (i == 7)
+		if (i == 8)
 			*builds = sqlite3_changes(s->db);
 		sqlite3_finalize(st);
 	}

@@ -150,24 +150,49 @@ rc_t store_attempt_list(struct store *s, int64_t job_id,
 			struct store_attempt **out, size_t *n);
 void store_attempt_array_free(struct store_attempt **a, size_t n);
 
-/* Store a log chunk once: a resent (job, attempt, seq) is ignored. */
-rc_t store_log_append(struct store *s, int64_t job, int attempt, int64_t seq,
-		      int stream, const void *data, size_t len);
-/* Total bytes of an attempt's log (stream 0 = both). */
-rc_t store_log_size(struct store *s, int64_t job, int attempt, int stream,
-		    int64_t *bytes);
 /*
- * Chunks with seq >= from_seq in order, until about max_bytes were given
- * (at least one chunk). With contiguous set, stops at the first gap in the
- * sequence. *next_seq is the seq after the last chunk given.
+ * Store a log chunk once: a resent (job, attempt, seq) is ignored, even
+ * one that was cut. With cap > 0, an attempt's log that grows past cap
+ * bytes keeps its head (the first whole chunks, up to cap / 2 bytes) and
+ * a rolling tail of the rest of the cap (its oldest chunk is deleted or
+ * cut at the front as new ones arrive); *dropped says how many bytes this
+ * call cut. Readers are told where the cut is (STORE_LOG_CUT).
+ */
+rc_t store_log_append(struct store *s, int64_t job, int attempt, int64_t seq,
+		      int stream, const void *data, size_t len, int64_t cap,
+		      int64_t *dropped);
+/* Bytes of an attempt's stored log (stream 0 = both), and, if cut is not
+ * NULL, how many bytes were cut out of it. */
+rc_t store_log_size(struct store *s, int64_t job, int attempt, int stream,
+		    int64_t *bytes, int64_t *cut);
+
+/* Where a reader is in an attempt's log; start at {0, 0}. */
+struct store_log_cursor {
+	int64_t seq; /* next chunk to give */
+	int64_t off; /* bytes of the log as written before that chunk (both
+			streams, cut bytes included) */
+};
+
+/* The stream value of a callback that reports a cut: len bytes of the log
+ * as written are missing here (data is NULL). */
+#define STORE_LOG_CUT (-1)
+
+/*
+ * Chunks from the cursor on, in order, until about max_bytes were given
+ * (at least one chunk). With contiguous set, stops at the first gap in
+ * the sequence (a cut is not a gap). Where the reader crosses bytes that
+ * were cut (all of the cut, or for a follower that had read on past the
+ * head, the part it has not seen), cb is called once with STORE_LOG_CUT.
+ * The cursor is left after the last chunk given.
  */
 typedef void (*store_log_cb)(void *ud, int64_t seq, int stream,
 			     const void *data, size_t len);
 rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
-		    int64_t from_seq, size_t max_bytes, int contiguous,
-		    store_log_cb cb, void *ud, int64_t *next_seq);
+		    struct store_log_cursor *cur, size_t max_bytes,
+		    int contiguous, store_log_cb cb, void *ud);
 
-/* The first log seq of an attempt that is not stored (0 if none is). */
+/* The first log seq of an attempt that was not received (0 if none was;
+ * cut chunks count as received). */
 rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 			int64_t *next);
 
@@ -181,6 +206,10 @@ int64_t store_builds_started(struct store *s);
 /* Mark a known buildlet drained or not; RC_NOT_FOUND if unknown. */
 rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained);
 int store_buildlet_drained(struct store *s, const char *name);
+/* The host type a known buildlet last said hello with; RC_NOT_FOUND if
+ * the name is new. */
+rc_t store_buildlet_host_type(struct store *s, const char *name, char *out,
+			      size_t n);
 
 struct store_artifact {
 	char *name;   /* path relative to the job's work directory */
@@ -194,7 +223,8 @@ rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
 /* 1 and the scope if a live token has this secret hash. */
 int store_api_token_scope(struct store *s, const char *secret_sha256,
 			  char *scope, size_t n);
-/* 1 once any live token exists: from then on the API needs one. */
+/* 1 once any token was created (revoking them all does not open the
+ * API again): from then on the API needs one. */
 int store_api_tokens_exist(struct store *s);
 rc_t store_api_token_revoke(struct store *s, const char *name);
 
@@ -204,16 +234,22 @@ struct store_enrolment {
 	char *labels;        /* JSON array of labels it gets */
 	char *secret_sha256; /* hex SHA-256 of its secret; the secret is not kept */
 	int revoked;         /* refused from now on */
+	int64_t created_ms;  /* when it was enrolled */
 };
 rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
 		     const char *labels, const char *secret_sha256, int64_t now_ms);
 rc_t store_enrol_get(struct store *s, const char *name,
 		     struct store_enrolment *e);
 void store_enrol_clear(struct store_enrolment *e);
+/* Whether any buildlet was ever enrolled (revoked ones count): the
+ * first enrolment ends open mode for buildlets. */
+int store_enrolments_exist(struct store *s);
 /* RC_NOT_FOUND if no such enrolment. */
 rc_t store_enrol_revoke(struct store *s, const char *name);
-/* Names of revoked enrolments (caller frees each and the array). */
-rc_t store_enrol_revoked(struct store *s, char ***names, size_t *n);
+/* Names of enrolments, all or only the revoked ones, by name (the
+ * caller frees each and the array). */
+rc_t store_enrol_names(struct store *s, int revoked_only, char ***names,
+		       size_t *n);
 
 /* ---- build cache ---- */
 rc_t store_job_set_cache_key(struct store *s, int64_t id, const char *key);
@@ -232,12 +268,28 @@ rc_t store_job_followers(struct store *s, int64_t leader,
 rc_t store_job_answer_from(struct store *s, int64_t id,
 			   const struct store_job *from, int64_t now_ms);
 
-/* The upload token of an attempt (random; valid while it is current). */
+/* The upload token of an attempt (random; valid while it is current;
+ * the store keeps its SHA-256, never the token). */
 rc_t store_attempt_set_token(struct store *s, int64_t job, int attempt,
 			     const char *token);
 /* 1 if token belongs to the current attempt of an active job. */
 int store_token_lookup(struct store *s, const char *token, int64_t *job,
 		       int *attempt);
+/* What an attempt uploaded with its token (for the artifact caps). */
+struct store_uploads {
+	int64_t count;      /* blobs uploaded */
+	int64_t bytes;      /* their bytes */
+	char refused[400];  /* why an upload was refused over a cap, "" if none */
+};
+/* RC_NOT_FOUND if there is no such attempt. */
+rc_t store_attempt_uploads(struct store *s, int64_t job, int attempt,
+			   struct store_uploads *u);
+rc_t store_attempt_upload_add(struct store *s, int64_t job, int attempt,
+			      int64_t bytes);
+/* Remember the first refusal of an attempt's upload (later ones are not
+ * kept): its result says it. */
+rc_t store_attempt_refuse(struct store *s, int64_t job, int attempt,
+			  const char *why);
 /* Replace a job's artifacts with a[0..n). */
 rc_t store_artifacts_set(struct store *s, int64_t job,
 			 const struct store_artifact *a, size_t n);

@@ -81,13 +81,16 @@ j3=$(first_job "$b")
 eq "exit 5 stays failed with exit 5" "failed 5" \
   "$(wait_job "$j3" 30) $(job_field "$j3" exit_code)"
 
-# Tokens: a finished attempt's token, and a made-up one, are refused.
+# Tokens: the store keeps only a hash (which opens nothing), and a made-up
+# one is refused. (A live token dying with its attempt is in
+# test_hostile_order.sh, where a fake buildlet sees its token.)
 tok=$(db "select upload_token from attempts where job_id=$j")
+check "the store keeps a SHA-256, not the token" grep -qE '^[0-9a-f]{64}$' <<<"$tok"
 echo data >"$T/d"
 S=$(sha256sum "$T/d" | cut -c1-64)
 code() { curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $1" \
   --data-binary @"$T/d" "$RFARM_URL/api/v1/blobs/$S"; }
-eq "an expired token is 403" 403 "$(code "$tok")"
+eq "the stored hash as a token is 403" 403 "$(code "$tok")"
 eq "a made-up token is 403" 403 "$(code "$(printf 'f%.0s' $(seq 1 64))")"
 check "nothing stored" test ! -e "$DATA/blobs/${S:0:2}/$S"
 eq "bad artifact patterns are refused" bad_artifact \

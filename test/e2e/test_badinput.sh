@@ -104,6 +104,9 @@ refused "wrong key" --key "0123$KEY" --name wk
 # A wrong key is an HTTP refusal the buildlet can log, not a silent close.
 st=$(peer --scenario hello --wait 1 --key "0123$KEY" --name wk | head -1)
 eq "wrong key gets 403" "status 403" "$st"
+# Open mode (loopback, nobody enrolled) would let a keyless peer in;
+# one enrolment ends it (test_guard.sh covers open mode itself).
+"$RFARM" enroll someone --host-type linux-amd64 --data "$DATA" >/dev/null 2>&1
 refused "no key" --key "" --name nk
 refused "key for another host type" --key "$KEY" --host-type linux-arm64 --name ht
 refused "wrong path" --key "$KEY" --path /nope --name wp

@@ -57,7 +57,7 @@ sleep 3
 check "$x reported attempt 1 late" \
   grep -q "runner info: job $j attempt 1: exit" "$T/buildlet-$x.log"
 check "its late result is acknowledged and dropped" \
-  grep -q "job $j attempt 1: result from $x already recorded or superseded" \
+  grep -q "job $j attempt 1: result from $x acknowledged and dropped: not its attempt" \
   "$T/coordinator.log"
 eq "the late result did not end the job" "2 $y" \
   "$(api "jobs/$j" | jq -r '"\(.attempt) \(.buildlet)"')"

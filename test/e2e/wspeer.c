@@ -9,9 +9,15 @@
  *
  *   status 101          the upgrade answer's status (or "eof" if none)
  *   message welcome     a decoded rfarm message (type name)
+ *   ref ack 12 1        job and attempt of a run, ack or cancel
+ *   upload_token HEX    the upload token of a run
  *   close 1009 REASON   a close frame: code and reason
  *   eof | reset         the connection ended without a close frame
  *   timeout             nothing happened within --timeout seconds
+ *
+ * The "script" scenario plays the --send steps in order (see usage()),
+ * so a test can send any buildlet message about any job at any point of
+ * the session: before hello, twice, for someone else's job.
  *
  * Every wait is bounded by poll(). Exit status: 0 when the scenario ran
  * (whatever the coordinator did), 2 on a usage error, 1 when it could not
@@ -41,6 +47,7 @@
 #define SEND_PIECE (64u * 1024)      /* bytes masked and sent at a time */
 #define GARBAGE_LEN 300              /* needs a 16-bit length field */
 #define OVERSIZE_LEN (5u * 1024 * 1024) /* over the 4 MiB frame limit */
+#define MAX_ARTIFACTS 8              /* --artifact at most this often */
 
 enum ws_op {
 	WS_CONT = 0x0,   /* continuation */
@@ -70,6 +77,15 @@ struct options {
 	int timeout_s;        /* bound on every other wait */
 	char **platforms;     /* hello.platforms */
 	size_t n_platforms;   /* count of platforms */
+	char **steps;         /* --send steps of the script scenario */
+	size_t n_steps;       /* count of steps */
+	long long job;        /* job of started/log/done (0: the last run's) */
+	int attempt;          /* their attempt (0: the last run's) */
+	long long seq;        /* log.seq */
+	const char *data;     /* log.data */
+	int exit_code;        /* done.exit */
+	struct proto_artifact artifacts[MAX_ARTIFACTS]; /* done.artifacts */
+	size_t n_artifacts;   /* count of artifacts */
 };
 
 struct peer {
@@ -80,6 +96,9 @@ struct peer {
 	int upgraded;         /* past the HTTP answer: bytes are frames */
 	int in_rx;            /* inside rx_frames: replies must not read */
 	int welcomed;         /* a welcome message arrived */
+	int runs;             /* run messages received */
+	long long run_job;    /* job of the last run */
+	int run_attempt;      /* its attempt */
 	const struct options *o; /* borrowed */
 };
 
@@ -126,6 +145,16 @@ static void on_binary(struct peer *p, const unsigned char *data, size_t len)
 	printf("message %s\n", proto_type_name(m.type));
 	if (m.type == PROTO_WELCOME)
 		p->welcomed = 1;
+	if (m.type == PROTO_RUN) {
+		p->runs++;
+		p->run_job = (long long)m.u.run.job;
+		p->run_attempt = (int)m.u.run.attempt;
+		printf("ref run %lld %d\n", p->run_job, p->run_attempt);
+		printf("upload_token %s\n", m.u.run.upload_token);
+	}
+	if (m.type == PROTO_ACK || m.type == PROTO_CANCEL)
+		printf("ref %s %lld %d\n", proto_type_name(m.type),
+		       (long long)m.u.ref.job, (int)m.u.ref.attempt);
 	proto_msg_free(&m);
 }
 
@@ -583,6 +612,116 @@ static void play_hello_garbage(struct peer *p)
 		send_garbage(p);
 }
 
+/* ---- the script scenario ---- */
+
+static int got_run(const struct peer *p)
+{
+	return p->runs > 0;
+}
+
+/* The job a started/log/done is about: --job, else the last run's. */
+static void step_ref(const struct peer *p, int64_t *job, int32_t *attempt)
+{
+	*job = p->o->job ? p->o->job : p->run_job;
+	*attempt = p->o->attempt ? p->o->attempt : p->run_attempt;
+}
+
+static void send_ref(struct peer *p, enum proto_type t)
+{
+	struct proto_msg m = {.type = t};
+
+	step_ref(p, &m.u.ref.job, &m.u.ref.attempt);
+	send_msg(p, &m);
+}
+
+static void send_log(struct peer *p)
+{
+	struct proto_msg m = {.type = PROTO_LOG};
+
+	step_ref(p, &m.u.log.job, &m.u.log.attempt);
+	m.u.log.seq = p->o->seq;
+	m.u.log.stream = 1;
+	m.u.log.data = (unsigned char *)p->o->data;
+	m.u.log.len = strlen(p->o->data);
+	send_msg(p, &m);
+}
+
+static void send_done(struct peer *p)
+{
+	struct proto_msg m = {.type = PROTO_DONE};
+
+	step_ref(p, &m.u.done.job, &m.u.done.attempt);
+	m.u.done.exit_code = p->o->exit_code;
+	m.u.done.duration_ms = 1;
+	m.u.done.error = "";
+	m.u.done.artifacts = (struct proto_artifact *)p->o->artifacts;
+	m.u.done.n_artifacts = p->o->n_artifacts;
+	send_msg(p, &m);
+}
+
+static void send_hb(struct peer *p)
+{
+	struct proto_msg m = {.type = PROTO_HB};
+
+	m.u.hb.running = 0;
+	send_msg(p, &m);
+}
+
+static int step_known(const char *step)
+{
+	static const char *const names[] = {"hello", "wait-run", "hb", "started",
+					    "ack", "log", "done"};
+
+	if (!strncmp(step, "pause:", 6))
+		return atoi(step + 6) > 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(step, names[i]))
+			return 1;
+	return 0;
+}
+
+/* One --send step (parse_args let only known ones through). */
+static void play_step(struct peer *p, const char *step)
+{
+	int ms = p->o->timeout_s * 1000;
+
+	if (!strcmp(step, "hello")) {
+		play_hello(p);
+		rx_until(p, ms, got_welcome);
+	} else if (!strcmp(step, "wait-run")) {
+		if (!rx_until(p, ms, got_run) && p->state == PEER_OPEN)
+			printf("timeout\n");
+	} else if (!strncmp(step, "pause:", 6)) {
+		rx_until(p, atoi(step + 6) * 1000, NULL);
+	} else if (!strcmp(step, "hb")) {
+		send_hb(p);
+	} else if (!strcmp(step, "started")) {
+		send_ref(p, PROTO_STARTED);
+	} else if (!strcmp(step, "ack")) {
+		send_ref(p, PROTO_ACK); /* not a buildlet message */
+	} else if (!strcmp(step, "log")) {
+		send_log(p);
+	} else if (!strcmp(step, "done")) {
+		send_done(p);
+	}
+}
+
+static void play_script(struct peer *p)
+{
+	for (size_t i = 0; i < p->o->n_steps && p->state == PEER_OPEN; i++) {
+		printf("step %s\n", p->o->steps[i]);
+		play_step(p, p->o->steps[i]);
+		/* Let the coordinator's answer to this step show before the
+		 * next step's line. */
+		rx_until(p, 200, NULL);
+	}
+}
+
+static void play_silent(struct peer *p)
+{
+	(void)p; /* upgraded; now say nothing at all */
+}
+
 static const struct scenario {
 	const char *name;          /* --scenario NAME */
 	void (*play)(struct peer *); /* what to send */
@@ -596,6 +735,8 @@ static const struct scenario {
 	{"badhello", play_badhello, 0},
 	{"hello", play_hello, 1},
 	{"hello-garbage", play_hello_garbage, 0},
+	{"script", play_script, 1},
+	{"silent", play_silent, 1},
 };
 
 static const struct scenario *scenario_find(const char *name)
@@ -615,8 +756,14 @@ static void usage(void)
 		"              [--key KEY | --key-file F] [--host-type T] [--name N]\n"
 		"              [--path P] [--platform P]... [--capacity N]\n"
 		"              [--wait SECS] [--timeout SECS]\n"
+		"              [--send STEP]... [--job J] [--attempt A] [--seq N]\n"
+		"              [--data TEXT] [--exit N] [--artifact NAME:SHA256:SIZE]...\n"
 		"scenarios: garbage text oversize hugemap nohello badhello hello\n"
-		"           hello-garbage\n");
+		"           hello-garbage silent (upgrade, then say nothing)\n"
+		"           script (the --send steps in order, then listen --wait)\n"
+		"steps: hello (and wait for welcome), wait-run, pause:SECS, hb,\n"
+		"       started, log (--seq, --data), done (--exit, --artifact),\n"
+		"       ack; about --job/--attempt, else the last run's\n");
 	exit(2);
 }
 
@@ -632,6 +779,20 @@ static char *read_key(const char *file)
 	fclose(f);
 	key[strcspn(key, "\r\n")] = '\0';
 	return key;
+}
+
+static void parse_artifact(struct options *o, char *arg)
+{
+	struct proto_artifact *a = &o->artifacts[o->n_artifacts];
+	char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+	if (!c2 || o->n_artifacts == MAX_ARTIFACTS)
+		usage();
+	*c1 = *c2 = '\0';
+	a->name = arg;
+	a->sha256 = c1 + 1;
+	a->size = atoll(c2 + 1);
+	o->n_artifacts++;
 }
 
 static void parse_url(struct options *o, const char *url)
@@ -660,14 +821,22 @@ static void parse_args(struct options *o, int argc, char **argv)
 		{"scenario", required_argument, NULL, 's'},
 		{"wait", required_argument, NULL, 'w'},
 		{"timeout", required_argument, NULL, 't'},
+		{"send", required_argument, NULL, 'S'},
+		{"job", required_argument, NULL, 'j'},
+		{"attempt", required_argument, NULL, 'a'},
+		{"seq", required_argument, NULL, 'q'},
+		{"data", required_argument, NULL, 'd'},
+		{"exit", required_argument, NULL, 'x'},
+		{"artifact", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	*o = (struct options){.path = "/buildlet", .key = "", .host_type = "linux-amd64",
 			      .name = "wspeer", .capacity = 1, .wait_s = 5,
-			      .timeout_s = 10};
+			      .timeout_s = 10, .data = ""};
 	o->platforms = calloc((size_t)argc, sizeof(char *));
+	o->steps = calloc((size_t)argc, sizeof(char *));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': parse_url(o, optarg); break;
@@ -681,11 +850,23 @@ static void parse_args(struct options *o, int argc, char **argv)
 		case 's': o->scenario = optarg; break;
 		case 'w': o->wait_s = atoi(optarg); break;
 		case 't': o->timeout_s = atoi(optarg); break;
+		case 'S': o->steps[o->n_steps++] = optarg; break;
+		case 'j': o->job = atoll(optarg); break;
+		case 'a': o->attempt = atoi(optarg); break;
+		case 'q': o->seq = atoll(optarg); break;
+		case 'd': o->data = optarg; break;
+		case 'x': o->exit_code = atoi(optarg); break;
+		case 'A': parse_artifact(o, optarg); break;
 		default: usage();
 		}
 	}
 	if (optind != argc || !o->port || !o->scenario || o->timeout_s <= 0)
 		usage();
+	for (size_t i = 0; i < o->n_steps; i++)
+		if (!step_known(o->steps[i])) {
+			fprintf(stderr, "wspeer: unknown step %s\n", o->steps[i]);
+			usage();
+		}
 }
 
 int main(int argc, char **argv)
@@ -722,5 +903,6 @@ out:
 	buf_free(&p.rx);
 	buf_free(&p.msg);
 	free(o.platforms);
+	free(o.steps);
 	return rc;
 }

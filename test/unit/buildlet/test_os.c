@@ -2,7 +2,9 @@
  * test_os.c - the buildlet's OS seam (os_posix.c) against real processes:
  * platform names, spawning with an exact environment, exec errors reported
  * synchronously, signal and descriptor hygiene in the child, the process
- * group, and the machine description.
+ * group, and the machine description; and job isolation: resource
+ * limits, running as another user (as root; skipped otherwise), and the
+ * buildlet's link-proof touches of a job's files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -334,6 +336,220 @@ static void test_terminate_and_wait(void **state)
 	close(p.err_fd);
 }
 
+/* --- isolation ----------------------------------------------------------- */
+
+static void test_user_lookup(void **state)
+{
+	struct errbuf eb = { "" };
+	struct os_user u;
+
+	(void)state;
+	assert_int_equal(os_user_lookup("root", &u, &eb), RC_OK);
+	assert_string_equal(u.name, "root");
+	assert_int_equal(u.uid, 0);
+	assert_true(u.n_groups >= 1);
+	assert_int_equal(os_user_lookup("no-such-user-xyz", &u, &eb),
+			 RC_NOT_FOUND);
+	assert_string_equal(eb.msg, "no such user: no-such-user-xyz");
+	assert_int_equal(os_user_lookup("", &u, &eb), RC_NOT_FOUND);
+	assert_int_equal(os_can_switch_user(), geteuid() == 0);
+	assert_int_equal(os_user_lookup("root", &u, &eb), RC_OK);
+	assert_int_equal(os_user_is_self(&u), getuid() == 0 && geteuid() == 0);
+	assert_string_equal(os_signal_name(os_file_size_signal()), "SIGXFSZ");
+	assert_string_equal(os_signal_name(SIGKILL), "SIGKILL");
+	assert_null(os_signal_name(0));
+}
+
+struct limit_case {
+	const char *argv[8];   /* command; "%s" = nothing to format */
+	struct os_limits lim;  /* limits given */
+	const char *out;       /* expected stdout */
+	int exit_code;         /* expected */
+	int sig;               /* expected */
+};
+
+/* Limits hold in the child, cannot be raised there, and a write past
+ * the file size limit ends the writer with SIGXFSZ. */
+static void test_spawn_limits(void **state)
+{
+	static const struct limit_case cases[] = {
+		{ { "dd", "if=/dev/zero", "of=big", "bs=1024", "count=64",
+		    "status=none", NULL },
+		  { 0, 16384, 1 }, "", -1, SIGXFSZ },
+		{ { "sh", "-c", "ulimit -f; ulimit -c; ulimit -H -c", NULL },
+		  { 0, 16384, 1 }, "32\n0\n0\n", 0, 0 },
+		/* Raising it back is refused: the hard limit is set too. */
+		{ { "sh", "-c", "ulimit -f 64 2>/dev/null || echo refused",
+		    NULL },
+		  { 0, 16384, 0 }, "refused\n", 0, 0 },
+		{ { "sh", "-c", "ulimit -u 2>/dev/null || ulimit -p", NULL },
+		  { 7, 0, 0 }, "7\n", 0, 0 },
+		{ { "dd", "if=/dev/zero", "of=big", "bs=1024", "count=64",
+		    "status=none", NULL },
+		  { 0, 0, 0 }, "", 0, 0 },
+	};
+	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct errbuf eb = { "" };
+		struct os_proc p;
+		struct result res;
+
+		assert_int_equal(os_proc_spawn_as(cases[i].argv, envp, tmpdir,
+						  NULL, &cases[i].lim, &p, &eb),
+				 RC_OK);
+		collect(&p, &res);
+		print_message("case %zu: exit %d sig %d out '%s' err '%s'\n",
+			      i, res.exit_code, res.sig, res.out, res.err);
+		assert_string_equal(res.out, cases[i].out);
+		assert_int_equal(res.exit_code, cases[i].exit_code);
+		assert_int_equal(res.sig, cases[i].sig);
+	}
+}
+
+static char userdir[96]; /* tmpdir/u: 0711, for the user tests */
+
+/* Root only: the user tests need a user to become. */
+static int as_root(struct os_user *u)
+{
+	struct errbuf eb = { "" };
+
+	if (geteuid() != 0)
+		return 0;
+	assert_int_equal(os_user_lookup("nobody", u, &eb), RC_OK);
+	snprintf(userdir, sizeof userdir, "%s/u", tmpdir);
+	mkdir(userdir, 0777);
+	assert_int_equal(chmod(userdir, 0777), 0);
+	/* tmpdir itself is 0700 root: the user must pass through it. */
+	assert_int_equal(chmod(tmpdir, 0711), 0);
+	return 1;
+}
+
+/* The child is the user, with its groups, cannot become root again, and
+ * enters the directory as the user. */
+static void test_spawn_as_user(void **state)
+{
+	const char *argv[] = { "sh", "-c",
+			       "id -u; id -g; id -G; echo x > /etc/rfarm-x || "
+			       "echo denied",
+			       NULL };
+	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	const char *t[] = { "true", NULL };
+	struct errbuf eb = { "" };
+	struct os_user u;
+	struct os_proc p;
+	struct result res;
+	char want[128], msg[256], secret[128];
+
+	(void)state;
+	if (!as_root(&u))
+		skip();
+	assert_int_equal(os_proc_spawn_as(argv, envp, userdir, &u, NULL, &p,
+					  &eb), RC_OK);
+	collect(&p, &res);
+	snprintf(want, sizeof want, "%ld\n%ld\n%ld\ndenied\n", u.uid, u.gid,
+		 u.gid);
+	assert_string_equal(res.out, want);
+	assert_int_equal(res.exit_code, 0);
+	assert_int_equal(access("/etc/rfarm-x", F_OK), -1);
+	/* A directory only root may enter: the chdir fails as the user. */
+	snprintf(secret, sizeof secret, "%s/secret", tmpdir);
+	assert_int_equal(mkdir(secret, 0700), 0);
+	snprintf(msg, sizeof msg, "chdir %s: Permission denied", secret);
+	assert_int_equal(os_proc_spawn_as(t, envp, secret, &u, NULL, &p, &eb),
+			 RC_IO);
+	assert_string_equal(eb.msg, msg);
+	assert_int_equal(os_user_check_dir(&u, secret, &eb), RC_IO);
+	assert_int_equal(os_user_check_dir(&u, userdir, &eb), RC_OK);
+	rmdir(secret);
+}
+
+static void make_file(const char *path, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs("data\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static long owner_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? (long)st.st_uid : -1;
+}
+
+/*
+ * A tree handed to the user is the user's, links included, and nothing
+ * they point to changes hands; removing it as the user leaves what a link
+ * in it points to alone, even inside read-only directories; a job's file
+ * is opened only if it is the user's and not through a link.
+ */
+static void test_tree_give_remove_open(void **state)
+{
+	char job[128], outside[128], path[256], target[256];
+	struct errbuf eb = { "" };
+	struct os_user u;
+	int fd;
+
+	(void)state;
+	if (!as_root(&u))
+		skip();
+	snprintf(job, sizeof job, "%s/job-1-1", userdir);
+	snprintf(outside, sizeof outside, "%s/outside", tmpdir);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	snprintf(target, sizeof target, "%s/secret", outside);
+	make_file(target, 0600);
+	assert_int_equal(mkdir(job, 0700), 0);
+	snprintf(path, sizeof path, "%s/src", job);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/src/a.c", job);
+	make_file(path, 0644);
+	snprintf(path, sizeof path, "%s/src/link", job);
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(path, sizeof path, "%s/dirlink", job);
+	assert_int_equal(symlink(outside, path), 0);
+
+	assert_int_equal(os_tree_give(job, &u, &eb), RC_OK);
+	assert_int_equal(owner_of(job), u.uid);
+	snprintf(path, sizeof path, "%s/src/a.c", job);
+	assert_int_equal(owner_of(path), u.uid);
+	snprintf(path, sizeof path, "%s/src/link", job);
+	assert_int_equal(owner_of(path), u.uid);
+	assert_int_equal(owner_of(target), 0);
+	assert_int_equal(owner_of(outside), 0);
+
+	/* Opening: the user's file yes; a link, or root's file through a
+	 * linked directory, no; without a user, only the link rule. */
+	snprintf(path, sizeof path, "%s/src/a.c", job);
+	fd = os_job_file_open(path, &u, &eb);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof path, "%s/src/link", job);
+	assert_int_equal(os_job_file_open(path, &u, &eb), -1);
+	assert_int_equal(os_job_file_open(path, NULL, &eb), -1);
+	snprintf(path, sizeof path, "%s/dirlink/secret", job);
+	errbuf_clear(&eb);
+	assert_int_equal(os_job_file_open(path, &u, &eb), -1);
+	assert_non_null(strstr(eb.msg, "not the job's file"));
+	fd = os_job_file_open(path, NULL, &eb);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* A read-only directory the job left still goes. */
+	snprintf(path, sizeof path, "%s/src", job);
+	assert_int_equal(chmod(path, 0555), 0);
+	assert_int_equal(os_tree_remove(job, &u, &eb), RC_OK);
+	assert_int_equal(owner_of(job), -1);
+	assert_int_equal(owner_of(target), 0);
+	assert_int_equal(os_tree_remove(job, &u, &eb), RC_OK); /* missing */
+	snprintf(path, sizeof path, "rm -rf %s", outside);
+	assert_int_equal(system(path), 0);
+}
+
 static void test_machine(void **state)
 {
 	char host[256];
@@ -361,6 +577,10 @@ int main(void)
 		cmocka_unit_test(test_spawn_closes_fds),
 		cmocka_unit_test(test_terminate_and_wait),
 		cmocka_unit_test(test_machine),
+		cmocka_unit_test(test_user_lookup),
+		cmocka_unit_test(test_spawn_limits),
+		cmocka_unit_test(test_spawn_as_user),
+		cmocka_unit_test(test_tree_give_remove_open),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

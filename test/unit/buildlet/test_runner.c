@@ -3,8 +3,8 @@
  * exec errors, both output streams byte for byte and in sequence, output
  * streamed while the job runs, the job's environment (and what must not
  * leak into it), the work directory, timeouts, the no-output timeout,
- * SIGTERM -> SIGKILL, cancellation, and background processes that hold
- * the pipes open.
+ * SIGTERM -> SIGKILL, cancellation, background processes that hold
+ * the pipes open, the file size limit, and (as root) jobs run as nobody.
  * Every wait is bounded.
  */
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "os.h"
 #include "runner.h"
 #include "xalloc.h"
 
@@ -881,6 +882,141 @@ static void test_process_group(void **state)
 	}
 }
 
+/* --- limits and another user --------------------------------------------- */
+
+struct limit_case {
+	const char *argv[8];   /* command, or {NULL} for the script */
+	const char *script;    /* script, or "" */
+	int64_t max_file_size; /* the limit, 0 for none */
+	int exit_code;         /* expected */
+	int sig;               /* expected */
+	const char *error;     /* expected done error */
+	const char *err_tail;  /* expected end of stderr */
+};
+
+/* Hitting the file size limit says so: in the error when the command
+ * itself is killed, in a note when a shell reports it as 128+25. */
+static void test_file_size_limit(void **state)
+{
+	static const struct limit_case cases[] = {
+		{ { "dd", "if=/dev/zero", "of=big", "bs=1024", "count=64",
+		    "status=none" }, "", 16384, -1, SIGXFSZ,
+		  "killed by SIGXFSZ (file size limit --max-file-size 16K)",
+		  "" },
+		{ { NULL }, "head -c 100000 /dev/zero > big", 16384, 153, 0, "",
+		  "rfarm: exit status 153 is 128+SIGXFSZ: a process of the job "
+		  "was probably killed (file size limit --max-file-size 16K)\n" },
+		{ { NULL }, "head -c 100000 /dev/zero > big; wc -c < big", 0, 0,
+		  0, "", "" },
+		{ { NULL }, "exit 153", 0, 153, 0, "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct limit_case *c = &cases[i];
+		struct os_limits lim = { 0, c->max_file_size, 1 };
+		char *argv[8], *err;
+		struct proto_run run;
+		struct runner_options opt;
+		struct events e;
+		size_t n = 0;
+
+		run_init(&run, 300 + (int64_t)i, 1);
+		opt_init(&opt);
+		opt.limits = &lim;
+		for (; n < 8 && c->argv[n]; n++)
+			argv[n] = (char *)c->argv[n];
+		run.argv.v = argv;
+		run.argv.n = n;
+		run.script = (char *)c->script;
+		events_init(&e, run.job, run.attempt);
+		run_to_done(&run, &opt, &e);
+		err = str_of(&e.out[1]);
+		print_message("case %zu: exit %d signal %d error '%s' err '%s'\n",
+			      i, e.d.exit_code, e.d.signal, e.error, err);
+		assert_int_equal(e.d.exit_code, c->exit_code);
+		assert_int_equal(e.d.signal, c->sig);
+		assert_string_equal(e.error, c->error);
+		assert_true(strlen(err) >= strlen(c->err_tail));
+		assert_string_equal(err + strlen(err) - strlen(c->err_tail),
+				    c->err_tail);
+		if (!c->err_tail[0])
+			assert_null(strstr(err, "rfarm:"));
+		free(err);
+		events_fini(&e);
+	}
+}
+
+/*
+ * As root, a job run as nobody is nobody, owns its work directory and
+ * nothing else, sees none of the buildlet's secrets, and its directory
+ * (even a read-only part of it) is gone afterwards; a stale directory of
+ * nobody's is removed first. Skipped unless root.
+ */
+static void test_run_as(void **state)
+{
+	static const char script[] =
+		"id -u; stat -c '%u %a' .; touch made && echo made; "
+		"(echo x > ../escape) 2>/dev/null || echo denied; "
+		"(ls .. >/dev/null) 2>/dev/null && echo listed; "
+		"mkdir -p ro/sub && touch ro/sub/f && chmod 555 ro/sub ro; "
+		"env | sort";
+	struct proto_kv kv[] = { { "FOO", "bar" } };
+	struct os_user u;
+	struct errbuf eb = { "" };
+	struct proto_run run;
+	struct runner_options opt;
+	struct events e;
+	char root[160], wd[200], want[128], cmd[1024], *out;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(os_user_lookup("nobody", &u, &eb), RC_OK);
+	/* tmpdir is 0700: nobody must pass through it to the work root. */
+	assert_int_equal(chmod(tmpdir, 0711), 0);
+	snprintf(root, sizeof root, "%s/asuser", tmpdir);
+	snprintf(wd, sizeof wd, "%s/job-9-1", root);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/stale/ro && chmod 555 %s/stale/ro"
+		 " && chown -R nobody %s && chmod 755 %s", wd, wd, wd, root);
+	assert_int_equal(system(cmd), 0);
+	setenv("RFARM_BUILDLET_KEY", "s3cret", 1);
+	setenv("RFARM_TOKEN", "t0ken", 1);
+	setenv("SOME_OTHER_VAR", "x", 1);
+	run_init(&run, 9, 1);
+	opt_init(&opt);
+	opt.work_root = root;
+	opt.run_as = &u;
+	run.script = (char *)script;
+	run.env.v = kv;
+	run.env.n = 1;
+	events_init(&e, 9, 1);
+	run_to_done(&run, &opt, &e);
+	unsetenv("RFARM_BUILDLET_KEY");
+	unsetenv("RFARM_TOKEN");
+	unsetenv("SOME_OTHER_VAR");
+	out = str_of(&e.out[0]);
+	print_message("%s", out);
+	assert_string_equal(e.error, "");
+	assert_int_equal(e.d.exit_code, 0);
+	snprintf(want, sizeof want, "%ld\n%ld 700\nmade\ndenied\nlisted\n",
+		 u.uid, u.uid);
+	assert_memory_equal(out, want, strlen(want));
+	assert_null(strstr(out, "s3cret"));
+	assert_null(strstr(out, "t0ken"));
+	assert_null(strstr(out, "SOME_OTHER_VAR"));
+	/* PWD is the shell's own doing. */
+	for (const char *l = out + strlen(want); *l; l = strchr(l, '\n') + 1)
+		if (!env_name_allowed(l) && strncmp(l, "PWD=", 4))
+			fail_msg("unexpected variable: %.*s",
+				 (int)strcspn(l, "\n"), l);
+	assert_false(path_exists(wd));
+	snprintf(cmd, sizeof cmd, "%s/escape", root);
+	assert_false(path_exists(cmd));
+	free(out);
+	events_fini(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -896,6 +1032,8 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_free_running),
 		cmocka_unit_test(test_process_group),
+		cmocka_unit_test(test_file_size_limit),
+		cmocka_unit_test(test_run_as),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -376,6 +376,47 @@ static void test_number_parse(void **state)
 	}
 }
 
+static void test_size_parse(void **state)
+{
+	static const struct {
+		const char *s;  /* input */
+		rc_t rc;        /* expected result */
+		int64_t v;      /* expected bytes */
+	} cases[] = {
+		{"1", RC_OK, 1},
+		{"4096", RC_OK, 4096},
+		{"512M", RC_OK, (int64_t)512 << 20},
+		{"2G", RC_OK, (int64_t)2 << 30},
+		{"2g", RC_OK, (int64_t)2 << 30},
+		{"64KiB", RC_OK, 64 << 10},
+		{"1MB", RC_OK, 1 << 20},
+		{"3T", RC_OK, (int64_t)3 << 40},
+		{"0", RC_INVALID, 0},
+		{"", RC_INVALID, 0},
+		{"M", RC_INVALID, 0},
+		{"-1M", RC_INVALID, 0},
+		{" 1M", RC_INVALID, 0},
+		{"1.5G", RC_INVALID, 0},
+		{"1X", RC_INVALID, 0},
+		{"1MX", RC_INVALID, 0},
+		{"99999999999T", RC_INVALID, 0},
+		{"99999999999999999999", RC_INVALID, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct errbuf eb = {""};
+		int64_t v = -1;
+
+		assert_int_equal(cli_size_parse(cases[i].s, "--max-file-size",
+						&v, &eb), cases[i].rc);
+		assert_true(cases[i].rc == RC_OK ? v == cases[i].v : v == -1);
+		if (cases[i].rc != RC_OK)
+			assert_non_null(strstr(eb.msg, "--max-file-size wants a "
+						   "size such as 512M"));
+	}
+}
+
 static void test_query_add(void **state)
 {
 	struct buf b;
@@ -582,10 +623,12 @@ static void test_format_lists(void **state)
 		"{\"buildlets\":[{\"name\":\"b1\",\"host_type\":\"linux-amd64\","
 		"\"platforms\":[\"linux/amd64\",\"linux/386\"],\"labels\":[],"
 		"\"capacity\":2,\"running\":1,\"connected\":true,\"version\":"
-		"\"0.1.0\",\"last_seen\":\"2026-11-22T10:00:00Z\"},{\"name\":"
+		"\"0.1.0\",\"last_seen\":\"2026-11-22T10:00:00Z\",\"credential\":"
+		"\"enrolled\",\"revoked\":false},{\"name\":"
 		"\"mac\",\"host_type\":\"darwin-arm64\",\"platforms\":"
 		"[\"darwin/arm64\"],\"labels\":[\"large\",\"fast\"],\"capacity\":8,"
-		"\"running\":0,\"connected\":false}]}", 0, NULL);
+		"\"running\":0,\"connected\":false,\"credential\":\"enrolled\","
+		"\"revoked\":true}]}", 0, NULL);
 	json_t *empty = json_loads("{\"builds\":[],\"buildlets\":[]}", 0, NULL);
 	char *text;
 
@@ -598,9 +641,9 @@ static void test_format_lists(void **state)
 	free(text);
 	text = cli_format_buildlets(bl);
 	assert_string_equal(text,
-		"NAME  HOST-TYPE     PLATFORMS              BUSY  CONNECTED  VERSION  LAST-SEEN             LABELS\n"
-		"b1    linux-amd64   linux/amd64,linux/386  1/2   yes        0.1.0    2026-11-22T10:00:00Z  -\n"
-		"mac   darwin-arm64  darwin/arm64           0/8   no         -        -                     large,fast\n");
+		"NAME  HOST-TYPE     PLATFORMS              BUSY  CONNECTED  CREDENTIAL  VERSION  LAST-SEEN             LABELS\n"
+		"b1    linux-amd64   linux/amd64,linux/386  1/2   yes        enrolled    0.1.0    2026-11-22T10:00:00Z  -\n"
+		"mac   darwin-arm64  darwin/arm64           0/8   no         revoked     -        -                     large,fast\n");
 	free(text);
 	text = cli_format_build_list(empty);
 	assert_string_equal(text, "no builds\n");
@@ -944,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_listen_host_too_long),
 		cmocka_unit_test(test_platform_and_host_type),
 		cmocka_unit_test(test_number_parse),
+		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_query_add),
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_key_file_missing_and_large),

@@ -129,6 +129,25 @@ static void test_len_respected(void **state)
 	check_err("{}garbage", 2, "bad_platform", "non-empty array");
 }
 
+/* Nesting is measured outside strings and refused before jansson. */
+static void test_depth(void **state)
+{
+	char deep[4096];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(request_json_depth("{}", 2), 1);
+	assert_int_equal(request_json_depth("{\"a\":[[{}]]}", 12), 4);
+	assert_int_equal(request_json_depth("{\"a\":\"[[[[\\\"[[\"}", 16), 1);
+	assert_int_equal(request_json_depth("]]]{", 4), 1);
+	n += (size_t)snprintf(deep, sizeof deep, "{\"platforms\":[\"linux/amd64\"],"
+			      "\"command\":[\"x\"],\"env\":{\"A\":");
+	for (int i = 0; i < 1000; i++)
+		deep[n++] = '[';
+	deep[n] = '\0';
+	check_err(deep, n, "too_deep", "nests 1002 levels deep; the limit is 16");
+}
+
 /* ---- refused requests ------------------------------------------------ */
 
 static void test_bad_requests(void **state)
@@ -400,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_long_names_cut),
+		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_valid_platform),
 		cmocka_unit_test(test_timeout_huge_integer),
 	};

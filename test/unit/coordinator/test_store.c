@@ -28,7 +28,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The number of migrations in store.c; bump it with a new migration. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* ---- fixture ---------------------------------------------------------- */
 
@@ -152,7 +152,7 @@ static void test_open_creates_wal_db(void **state)
 			   "SELECT group_concat(name, ',') FROM (SELECT name FROM"
 			   " sqlite_master WHERE type='table' ORDER BY name)");
 	assert_string_equal(tables, "api_tokens,artifacts,attempts,blobs,buildlets,builds,"
-				    "enrolments,jobs,log_chunks");
+				    "enrolments,jobs,log_chunks,log_meta");
 	free(mode);
 	free(ver);
 	free(tables);
@@ -611,9 +611,12 @@ static void on_chunk(void *ud, int64_t seq, int stream, const void *data,
 static void append(struct store *s, int64_t job, int attempt, int64_t seq,
 		   int stream, const char *text)
 {
+	int64_t dropped = -1;
+
 	assert_int_equal(store_log_append(s, job, attempt, seq, stream, text,
-					  strlen(text)),
+					  strlen(text), 0, &dropped),
 			 RC_OK);
+	assert_int_equal(dropped, 0);
 }
 
 static void test_log_dedup_and_size(void **state)
@@ -621,7 +624,8 @@ static void test_log_dedup_and_size(void **state)
 	struct fx *f = *state;
 	int64_t job = new_job(f->s, new_build(f->s, 1), "linux/amd64", 0, 1);
 	struct chunks c = {{0}, {0}, "", 0, 0};
-	int64_t bytes = -1, next = -1;
+	struct store_log_cursor cur = {0, 0};
+	int64_t bytes = -1, cut = -1;
 
 	append(f->s, job, 1, 0, 1, "hello ");
 	append(f->s, job, 1, 1, 2, "oops\n");
@@ -629,22 +633,24 @@ static void test_log_dedup_and_size(void **state)
 	append(f->s, job, 1, 2, 1, "world\n");
 	append(f->s, job, 2, 0, 1, "attempt two\n"); /* another attempt */
 
-	assert_int_equal(store_log_size(f->s, job, 1, 0, &bytes), RC_OK);
+	assert_int_equal(store_log_size(f->s, job, 1, 0, &bytes, &cut), RC_OK);
 	assert_int_equal(bytes, 6 + 5 + 6);
-	assert_int_equal(store_log_size(f->s, job, 1, 1, &bytes), RC_OK);
+	assert_int_equal(cut, 0);
+	assert_int_equal(store_log_size(f->s, job, 1, 1, &bytes, NULL), RC_OK);
 	assert_int_equal(bytes, 12);
-	assert_int_equal(store_log_size(f->s, job, 1, 2, &bytes), RC_OK);
+	assert_int_equal(store_log_size(f->s, job, 1, 2, &bytes, NULL), RC_OK);
 	assert_int_equal(bytes, 5);
-	assert_int_equal(store_log_size(f->s, job, 3, 0, &bytes), RC_OK);
+	assert_int_equal(store_log_size(f->s, job, 3, 0, &bytes, &cut), RC_OK);
 	assert_int_equal(bytes, 0);
 
-	assert_int_equal(store_log_read(f->s, job, 1, 0, 0, 1 << 20, 0, on_chunk, &c,
-					&next),
+	assert_int_equal(store_log_read(f->s, job, 1, 0, &cur, 1 << 20, 0,
+					on_chunk, &c),
 			 RC_OK);
 	assert_int_equal(c.n, 3);
 	assert_string_equal(c.text, "hello oops\nworld\n"); /* first copy kept */
 	assert_int_equal(c.stream[1], 2);
-	assert_int_equal(next, 3);
+	assert_int_equal(cur.seq, 3);
+	assert_int_equal(cur.off, 17);
 }
 
 static void test_log_read_modes(void **state)
@@ -690,14 +696,15 @@ static void test_log_read_modes(void **state)
 		append(f->s, job, 1, log[i].seq, log[i].stream, log[i].data);
 	for (size_t i = 0; i < N(cases); i++) {
 		struct chunks c = {{0}, {0}, "", 0, 0};
+		struct store_log_cursor cur = {cases[i].from, 0};
 		char first[16] = "";
-		int64_t next = -1;
+		int64_t next;
 
 		assert_int_equal(store_log_read(f->s, job, 1, cases[i].stream,
-						cases[i].from, cases[i].max,
-						cases[i].contiguous, on_chunk, &c,
-						&next),
+						&cur, cases[i].max,
+						cases[i].contiguous, on_chunk, &c),
 				 RC_OK);
+		next = cur.seq;
 		for (size_t k = 0; k < c.n; k++) {
 			first[k] = c.text[k * 10];
 			if (k && c.seq[k] <= c.seq[k - 1])
@@ -719,20 +726,332 @@ static void test_log_empty_chunk(void **state)
 	struct fx *f = *state;
 	int64_t job = new_job(f->s, new_build(f->s, 1), "linux/amd64", 0, 1);
 	struct chunks c = {{0}, {0}, "", 0, 0};
-	int64_t bytes = -1, next = -1;
+	struct store_log_cursor cur = {0, 0};
+	int64_t bytes = -1, dropped = -1;
 
 	append(f->s, job, 1, 0, 1, "x");
-	assert_int_equal(store_log_append(f->s, job, 1, 1, 1, NULL, 0), RC_OK);
+	assert_int_equal(store_log_append(f->s, job, 1, 1, 1, NULL, 0, 0,
+					  &dropped), RC_OK);
 	append(f->s, job, 1, 2, 2, "");
 	append(f->s, job, 1, 3, 1, "y");
-	assert_int_equal(store_log_size(f->s, job, 1, 0, &bytes), RC_OK);
+	assert_int_equal(store_log_size(f->s, job, 1, 0, &bytes, NULL), RC_OK);
 	assert_int_equal(bytes, 2);
-	assert_int_equal(store_log_read(f->s, job, 1, 0, 0, 1000, 1, on_chunk, &c,
-					&next),
+	assert_int_equal(store_log_read(f->s, job, 1, 0, &cur, 1000, 1,
+					on_chunk, &c),
 			 RC_OK);
 	assert_int_equal(c.n, 4); /* empty chunks are real chunks */
 	assert_string_equal(c.text, "xy");
-	assert_int_equal(next, 4);
+	assert_int_equal(cur.seq, 4);
+}
+
+/* ---- log caps --------------------------------------------------------- */
+
+#define CAP_LOG_MAX 4096
+
+/* The log as a job wrote it: byte i, and the stream it came on. */
+static char cap_byte(int64_t i)
+{
+	return (char)('a' + (i * 7 + i / 13) % 26);
+}
+
+/* What a reader got: bytes, with each cut as "<CUT n>" in line. */
+struct capread {
+	char text[CAP_LOG_MAX * 2]; /* bytes and markers */
+	size_t len;                 /* used */
+	int cuts;                   /* markers given */
+};
+
+static void on_cap_chunk(void *ud, int64_t seq, int stream, const void *data,
+			 size_t len)
+{
+	struct capread *r = ud;
+
+	(void)seq;
+	if (stream == STORE_LOG_CUT) {
+		r->len += (size_t)snprintf(r->text + r->len, sizeof r->text - r->len,
+					   "<CUT %zu>", len);
+		r->cuts++;
+		return;
+	}
+	assert_true(r->len + len < sizeof r->text);
+	if (len) /* an empty chunk's data may be NULL */
+		memcpy(r->text + r->len, data, len);
+	r->len += len;
+	r->text[r->len] = '\0';
+}
+
+struct capcase {
+	int64_t cap;         /* --max-log-bytes (0 = all) */
+	int sizes[6];        /* chunk sizes, cycled until total */
+	size_t nsizes;       /* how many */
+	int64_t total;       /* bytes written */
+};
+
+static const struct capcase capcases[] = {
+	{100, {10}, 1, 300},            /* head ends at a chunk boundary */
+	{100, {7}, 1, 280},             /* head split, tail trimmed mid-chunk */
+	{100, {300}, 1, 300},           /* one chunk bigger than the cap */
+	{100, {1, 37, 5, 0, 64, 13}, 6, 1500}, /* uneven, an empty chunk */
+	{100, {10}, 1, 100},            /* exactly the cap: nothing cut */
+	{100, {10, 1}, 2, 101},         /* one byte over */
+	{0, {10}, 1, 300},              /* no cap */
+	{1000, {64}, 1, 4000},
+};
+
+/* Append the case's log, its first max_chunks chunks (or all, and the
+ * resends of those already there); returns the number of chunks. Streams
+ * alternate 1, 2 by chunk; stream_of[i] says which stream byte i came on. */
+static int64_t cap_write_upto(struct store *s, int64_t job,
+			      const struct capcase *c, int64_t max_chunks,
+			      char *stream_of, int64_t *dropped_sum)
+{
+	char data[CAP_LOG_MAX];
+	int64_t off = 0, seq = 0, dropped;
+	size_t k = 0;
+
+	*dropped_sum = 0;
+	while (off < c->total && seq < max_chunks) {
+		int64_t len = c->sizes[k++ % c->nsizes];
+		int stream = 1 + (int)(seq % 2);
+
+		if (len > c->total - off)
+			len = c->total - off;
+		for (int64_t i = 0; i < len; i++) {
+			data[i] = cap_byte(off + i);
+			stream_of[off + i] = (char)stream;
+		}
+		assert_int_equal(store_log_append(s, job, 1, seq, stream, data,
+						  (size_t)len, c->cap, &dropped),
+				 RC_OK);
+		*dropped_sum += dropped;
+		off += len;
+		seq++;
+	}
+	return seq;
+}
+
+static int64_t cap_write(struct store *s, int64_t job, const struct capcase *c,
+			 char *stream_of, int64_t *dropped_sum)
+{
+	return cap_write_upto(s, job, c, INT64_MAX, stream_of, dropped_sum);
+}
+
+/* head + "<CUT n>" + tail of the bytes on stream (0 = all). */
+static void cap_expect(const struct capcase *c, const char *stream_of,
+		       int stream, char *out, size_t n)
+{
+	int64_t head = c->cap / 2, tail = c->cap - head;
+	size_t len = 0;
+
+	if (!c->cap || c->total <= c->cap)
+		head = c->total, tail = 0;
+	for (int64_t i = 0; i < head; i++)
+		if (!stream || stream_of[i] == stream)
+			out[len++] = cap_byte(i);
+	if (c->cap && c->total > c->cap)
+		len += (size_t)snprintf(out + len, n - len, "<CUT %lld>",
+					(long long)(c->total - c->cap));
+	for (int64_t i = c->total - tail; i < c->total; i++)
+		if (!stream || stream_of[i] == stream)
+			out[len++] = cap_byte(i);
+	out[len] = '\0';
+}
+
+static void cap_read_all(struct store *s, int64_t job, int stream,
+			 struct capread *r)
+{
+	struct store_log_cursor cur = {0, 0};
+
+	memset(r, 0, sizeof *r);
+	for (int i = 0; i < 1000; i++) {
+		size_t before = r->len;
+		int cuts = r->cuts;
+
+		assert_int_equal(store_log_read(s, job, 1, stream, &cur, 50, 0,
+						on_cap_chunk, r), RC_OK);
+		if (r->len == before && r->cuts == cuts)
+			return;
+	}
+	fail_msg("the read did not end");
+}
+
+static void test_log_cap_head_cut_tail(void **state)
+{
+	struct fx *f = *state;
+	int64_t b = new_build(f->s, 1);
+
+	for (size_t i = 0; i < N(capcases); i++) {
+		const struct capcase *c = &capcases[i];
+		int64_t job = new_job(f->s, b, "linux/amd64", 0, 1);
+		int64_t dropped, n, next = -1, bytes, cut, want_cut;
+		char stream_of[CAP_LOG_MAX], want[CAP_LOG_MAX * 2];
+		struct capread r;
+
+		n = cap_write(f->s, job, c, stream_of, &dropped);
+		want_cut = c->cap && c->total > c->cap ? c->total - c->cap : 0;
+		if (dropped != want_cut)
+			fail_msg("case %zu: dropped %lld, want %lld", i,
+				 (long long)dropped, (long long)want_cut);
+		for (int stream = 0; stream <= 2; stream++) {
+			cap_read_all(f->s, job, stream, &r);
+			cap_expect(c, stream_of, stream, want, sizeof want);
+			if (strcmp(r.text, want))
+				fail_msg("case %zu stream %d:\n got  %s\n want %s",
+					 i, stream, r.text, want);
+			assert_int_equal(store_log_size(f->s, job, 1, stream,
+							&bytes, &cut), RC_OK);
+			assert_int_equal(cut, want_cut);
+			/* the size is what is shown, less the marker */
+			assert_int_equal(bytes, (int64_t)strlen(want) -
+					 (want_cut ? (int64_t)(strchr(want, '>') -
+							       strchr(want, '<') + 1) : 0));
+		}
+		assert_int_equal(store_log_next_seq(f->s, job, 1, &next), RC_OK);
+		assert_int_equal(next, n);
+	}
+}
+
+/* A resend of every chunk (a buildlet replaying its spool from 0) is
+ * neither stored nor counted again, cut or not. */
+static void test_log_cap_resend(void **state)
+{
+	struct fx *f = *state;
+	const struct capcase *c = &capcases[1];
+	int64_t job = new_job(f->s, new_build(f->s, 1), "linux/amd64", 0, 1);
+	char stream_of[CAP_LOG_MAX], want[CAP_LOG_MAX * 2];
+	int64_t dropped, again, next;
+	struct capread r;
+
+	cap_write(f->s, job, c, stream_of, &dropped);
+	cap_write(f->s, job, c, stream_of, &again);
+	assert_int_equal(again, 0);
+	cap_read_all(f->s, job, 0, &r);
+	cap_expect(c, stream_of, 0, want, sizeof want);
+	assert_string_equal(r.text, want);
+	assert_int_equal(store_log_next_seq(f->s, job, 1, &next), RC_OK);
+	assert_int_equal(next, 40);
+}
+
+/*
+ * A follower reads (contiguous) while the log is written, and may be
+ * past the head when the cut comes. What it shows must be the log as
+ * written, with each marker standing for exactly the bytes it skipped,
+ * and end with the same tail.
+ */
+static void test_log_cap_follower(void **state)
+{
+	struct fx *f = *state;
+	int64_t b = new_build(f->s, 1);
+
+	for (size_t i = 0; i < N(capcases); i++) {
+		for (int every = 1; every <= 7; every += 3) {
+			const struct capcase *c = &capcases[i];
+			int64_t job = new_job(f->s, b, "linux/amd64", 0, 1);
+			struct store_log_cursor cur = {0, 0};
+			char stream_of[CAP_LOG_MAX];
+			int64_t dropped, pos = 0, upto = 0, wrote;
+			struct capread r;
+			size_t k = 0;
+
+			memset(&r, 0, sizeof r);
+			/* Write the log `every` chunks at a time, reading
+			 * all there is after each step, until all is written. */
+			do {
+				upto += every;
+				wrote = cap_write_upto(f->s, job, c, upto, stream_of,
+						       &dropped);
+				for (int g = 0; g < 1000; g++) {
+					size_t before = r.len;
+					int cuts = r.cuts;
+
+					assert_int_equal(store_log_read(f->s, job, 1, 0,
+							&cur, 64, 1, on_cap_chunk, &r),
+						RC_OK);
+					if (r.len == before && r.cuts == cuts)
+						break;
+				}
+			} while (wrote == upto);
+			/* Walk what it showed against the log as written. */
+			while (k < r.len) {
+				unsigned long long skip;
+				int used;
+
+				if (sscanf(r.text + k, "<CUT %llu>%n", &skip, &used) == 1) {
+					assert_true(skip > 0);
+					pos += (int64_t)skip;
+					k += (size_t)used;
+					continue;
+				}
+				if (r.text[k] != cap_byte(pos))
+					fail_msg("case %zu every %d: byte %zu is not "
+						 "byte %lld of the log", i, every, k,
+						 (long long)pos);
+				pos++;
+				k++;
+			}
+			if (pos != c->total)
+				fail_msg("case %zu every %d: ends at %lld of %lld",
+					 i, every, (long long)pos,
+					 (long long)c->total);
+			if (c->cap && (int64_t)r.len < c->cap / 2)
+				fail_msg("case %zu every %d: head lost", i, every);
+		}
+	}
+}
+
+/* Logs stored before log_meta existed (or whose row is gone) are
+ * accounted from their chunks at the next append. */
+static void test_log_cap_old_log(void **state)
+{
+	struct fx *f = *state;
+	int64_t job = new_job(f->s, new_build(f->s, 1), "linux/amd64", 0, 1);
+	char data[10], *e = NULL;
+	int64_t dropped, bytes, cut;
+	sqlite3 *db = NULL;
+	struct capread r;
+
+	memset(data, 'x', sizeof data);
+	for (int64_t seq = 0; seq < 8; seq++)
+		assert_int_equal(store_log_append(f->s, job, 1, seq, 1, data, 10, 0,
+						  &dropped), RC_OK);
+	assert_int_equal(store_flush(f->s), RC_OK);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM log_meta", NULL, NULL, &e),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	memset(data, 'y', sizeof data);
+	assert_int_equal(store_log_append(f->s, job, 1, 8, 1, data, 10, 50,
+					  &dropped), RC_OK);
+	assert_int_equal(dropped, 40); /* 90 bytes under a cap of 50 */
+	assert_int_equal(store_log_size(f->s, job, 1, 0, &bytes, &cut), RC_OK);
+	assert_int_equal(bytes, 50);
+	assert_int_equal(cut, 40);
+	cap_read_all(f->s, job, 0, &r);
+	assert_string_equal(r.text, "xxxxxxxxxxxxxxxxxxxxxxxxx<CUT 40>"
+			    "xxxxxxxxxxxxxxxyyyyyyyyyy");
+}
+
+/* purge takes the log accounting with the log. */
+static void test_log_cap_purge(void **state)
+{
+	struct fx *f = *state;
+	int64_t job = new_job(f->s, new_build(f->s, 1), "linux/amd64", 0, 1);
+	int64_t builds, chunks, dropped;
+	char data[40] = "", *left;
+
+	run_to(f->s, job, JOB_PASSED);
+	for (int64_t seq = 0; seq < 5; seq++)
+		assert_int_equal(store_log_append(f->s, job, 1, seq, 1, data,
+						  sizeof data, 100, &dropped),
+				 RC_OK);
+	assert_int_equal(store_purge(f->s, 1000, &builds, &chunks), RC_OK);
+	assert_int_equal(builds, 1);
+	assert_int_equal(store_flush(f->s), RC_OK);
+	left = peek_text(f->path, "SELECT (SELECT count(*) FROM log_meta) ||"
+			 " ',' || (SELECT count(*) FROM log_chunks)");
+	assert_string_equal(left, "0,0");
+	free(left);
 }
 
 /* ---- buildlets -------------------------------------------------------- */
@@ -907,6 +1226,11 @@ int main(void)
 		T(test_log_dedup_and_size),
 		T(test_log_read_modes),
 		T(test_log_empty_chunk),
+		T(test_log_cap_head_cut_tail),
+		T(test_log_cap_resend),
+		T(test_log_cap_follower),
+		T(test_log_cap_old_log),
+		T(test_log_cap_purge),
 		T(test_buildlets),
 		T(test_build_list_filters),
 		T(test_flush_makes_visible),
