@@ -357,6 +357,27 @@ static const lws_retry_bo_t idle_policy = {
 	.secs_since_valid_hangup = 30,
 };
 
+/* A renewed token file (a new enrolment, a rotated key) counts from the
+ * next connection on; an unreadable one leaves the key we have. */
+static void reread_key(struct buildlet *b)
+{
+	struct errbuf eb = {""};
+	char *key = NULL;
+
+	if (!b->cfg.token_file || !b->cfg.read_key)
+		return;
+	if (b->cfg.read_key(b->cfg.token_file, &key, &eb)) {
+		log_warn("keeping the token we have: %s", eb.msg);
+		return;
+	}
+	if (strcmp(key, b->key))
+		log_info("the token in %s changed; using the new one",
+			 b->cfg.token_file);
+	explicit_bzero(b->key, strlen(b->key));
+	free(b->key);
+	b->key = key;
+}
+
 static void connect_now(lws_sorted_usec_list_t *sul)
 {
 	struct buildlet *b = lws_container_of(sul, struct buildlet, retry_sul);
@@ -364,6 +385,7 @@ static void connect_now(lws_sorted_usec_list_t *sul)
 
 	if (b->stop)
 		return;
+	reread_key(b);
 	memset(&i, 0, sizeof i);
 	i.context = b->ctx;
 	i.address = b->ws_host;

@@ -26,6 +26,10 @@ struct buildlet_config {
 	int capacity;                /* job slots; default 1 */
 	const char *workdir;         /* work root; default "./rfarm-work" */
 	const char *key;             /* auth key (never taken from argv) */
+	/* Where key came from, read again before each connection so a
+	 * renewed token is picked up without a restart; NULL: never. */
+	const char *token_file;
+	rc_t (*read_key)(const char *path, char **key, struct errbuf *eb);
 	int kill_grace_ms;           /* SIGTERM -> SIGKILL delay; default 10000 */
 	int default_timeout_s;       /* when a run gives none; default 3600 */
 	const char *ca_file;         /* PEM CAs to trust (e.g. the coordinator's

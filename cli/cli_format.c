@@ -286,11 +286,13 @@ static void join_strings(const json_t *arr, struct buf *b)
 		buf_putc(b, '-');
 }
 
-/* "enrolled", "revoked", "key", "open" or "-". */
+/* "enrolled", "revoked", "expired", "key", "open" or "-". */
 static const char *credential_text(const json_t *bl)
 {
 	if (json_is_true(json_object_get(bl, "revoked")))
 		return "revoked";
+	if (json_is_true(json_object_get(bl, "expired")))
+		return "expired";
 	return jstr_or_dash(bl, "credential");
 }
 

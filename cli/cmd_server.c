@@ -69,6 +69,7 @@ enum {
 	OPT_PIN,
 	OPT_PUBLIC_READ,
 	OPT_SCOPE,
+	OPT_EXPIRES,
 	OPT_RUN_AS,
 	OPT_MAX_PROCS,
 	OPT_MAX_FILE_SIZE,
@@ -678,6 +679,8 @@ static int dial_key(const struct cli_cmd *cmd, struct dial_args *da)
 	if (da->token_file) {
 		if (cli_key_file_read(da->token_file, &da->key, &eb))
 			return cli_fail(cmd, CLI_EXIT_USAGE, "%s", eb.msg);
+		da->cfg.token_file = da->token_file;
+		da->cfg.read_key = cli_key_file_read;
 	} else if (env && *env) {
 		da->key = xstrdup(env);
 	} else if (url_on_loopback(da->cfg.coordinator_url)) {
@@ -768,10 +771,38 @@ int cmd_certgen(const struct cli_cmd *cmd, int argc, char **argv)
 
 /* ---- rfarm enroll / revoke ---- */
 
+/* --expires D: when a credential made now stops working (wall clock, ms);
+ * 0 on success, else the usage error was printed. */
+static int expires_arg(const struct cli_cmd *cmd, int64_t *expires_ms)
+{
+	int64_t d = clock_parse_duration_ms(optarg);
+
+	if (d < 1000) {
+		cli_usage_error(cmd, "bad --expires '%s': want a duration such "
+				"as 90d, 12h or 30m", optarg);
+		return -1;
+	}
+	*expires_ms = clock_wall_ms() + d;
+	return 0;
+}
+
+/* "; it expires at TIME" or "" for a credential that never does. */
+static const char *expiry_text(int64_t expires_ms, char *buf, size_t n)
+{
+	char t[40];
+
+	if (!expires_ms)
+		return "";
+	snprintf(buf, n, "; it expires at %s",
+		 clock_format_rfc3339(expires_ms, t, sizeof t));
+	return buf;
+}
+
 int cmd_enroll(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"host-type", required_argument, NULL, OPT_HOST_TYPE},
+		{"expires", required_argument, NULL, OPT_EXPIRES},
 		{"label", required_argument, NULL, OPT_LABEL},
 		{"data", required_argument, NULL, OPT_DATA},
 		{"help", no_argument, NULL, 'h'},
@@ -780,8 +811,9 @@ int cmd_enroll(const struct cli_cmd *cmd, int argc, char **argv)
 	const char *host_type = NULL, *data = "./rfarm-data";
 	const char **labels = xcalloc((size_t)argc + 1, sizeof *labels);
 	size_t n_labels = 0;
-	char token[160];
+	char token[160], exp[80];
 	struct errbuf eb = {""};
+	int64_t expires_ms = 0;
 	int c, status = -1;
 
 	cli_getopt_reset();
@@ -791,6 +823,10 @@ int cmd_enroll(const struct cli_cmd *cmd, int argc, char **argv)
 		case OPT_HOST_TYPE: host_type = optarg; break;
 		case OPT_DATA: data = optarg; break;
 		case OPT_LABEL: labels[n_labels++] = optarg; break;
+		case OPT_EXPIRES:
+			if (expires_arg(cmd, &expires_ms))
+				status = CLI_EXIT_USAGE;
+			break;
 		default:
 			cli_getopt_error(argv, ":h", c, &eb);
 			status = cli_usage_error(cmd, "%s", eb.msg);
@@ -802,12 +838,12 @@ int cmd_enroll(const struct cli_cmd *cmd, int argc, char **argv)
 	if (status < 0 && (!host_type || !cli_host_type_valid(host_type)))
 		status = cli_usage_error(cmd, "give --host-type T");
 	if (status < 0 && coord_enroll(data, argv[optind], host_type, labels,
-				       n_labels, token, sizeof token, &eb))
+				       n_labels, expires_ms, token, sizeof token, &eb))
 		status = cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
 	if (status < 0) {
-		fprintf(stderr, "buildlet %s enrolled as %s; give it this token "
+		fprintf(stderr, "buildlet %s enrolled as %s%s; give it this token "
 			"(shown once) in a 0600 --token-file:\n", argv[optind],
-			host_type);
+			host_type, expiry_text(expires_ms, exp, sizeof exp));
 		printf("%s\n", token);
 		explicit_bzero(token, sizeof token);
 		status = CLI_EXIT_OK;
@@ -853,13 +889,15 @@ int cmd_token(const struct cli_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{"scope", required_argument, NULL, OPT_SCOPE},
 		{"name", required_argument, NULL, OPT_NAME},
+		{"expires", required_argument, NULL, OPT_EXPIRES},
 		{"data", required_argument, NULL, OPT_DATA},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *scope = NULL, *name = NULL, *data = "./rfarm-data", *verb;
-	char token[160], fallback[32];
+	char token[160], fallback[32], exp[80];
 	struct errbuf eb = {""};
+	int64_t expires_ms = 0;
 	int c;
 
 	cli_getopt_reset();
@@ -869,6 +907,10 @@ int cmd_token(const struct cli_cmd *cmd, int argc, char **argv)
 		case OPT_SCOPE: scope = optarg; break;
 		case OPT_NAME: name = optarg; break;
 		case OPT_DATA: data = optarg; break;
+		case OPT_EXPIRES:
+			if (expires_arg(cmd, &expires_ms))
+				return CLI_EXIT_USAGE;
+			break;
 		default:
 			cli_getopt_error(argv, ":h", c, &eb);
 			return cli_usage_error(cmd, "%s", eb.msg);
@@ -894,10 +936,11 @@ int cmd_token(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	if (!cli_buildlet_name_valid(name))
 		return cli_usage_error(cmd, "bad --name '%s'", name);
-	if (coord_token_create(data, name, scope, token, sizeof token, &eb))
+	if (coord_token_create(data, name, scope, expires_ms, token, sizeof token,
+			       &eb))
 		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
-	fprintf(stderr, "API token %s (%s), shown once; use it as RFARM_TOKEN:\n",
-		name, scope);
+	fprintf(stderr, "API token %s (%s%s), shown once; use it as RFARM_TOKEN:\n",
+		name, scope, expiry_text(expires_ms, exp, sizeof exp));
 	printf("%s\n", token);
 	explicit_bzero(token, sizeof token);
 	return CLI_EXIT_OK;

@@ -223,12 +223,17 @@ static const char usage_certgen[] =
 	"buildlets and clients trust it with --ca NAME.crt (RFARM_CA).\n";
 
 static const char usage_enroll[] =
-	"usage: rfarm enroll NAME --host-type T [--label L]... [--data DIR]\n"
+	"usage: rfarm enroll NAME --host-type T [--label L]... [--expires D]\n"
+	"                    [--data DIR]\n"
 	"\n"
 	"Give one buildlet its own credential, in the coordinator's data\n"
 	"directory (it may be running). Prints the token once, as the last line;\n"
 	"only its hash is kept. The buildlet's host type and labels come from\n"
-	"here, not from what it claims. Enrolling NAME again replaces it.\n";
+	"here, not from what it claims. Enrolling NAME again replaces it.\n"
+	"The first enrolment ends open mode (keyless buildlets on loopback).\n"
+	"\n"
+	"  --expires D   the token stops working after D (such as 90d); a\n"
+	"                connected buildlet is cut within a second then\n";
 
 static const char usage_revoke[] =
 	"usage: rfarm revoke NAME [--data DIR]\n"
@@ -237,15 +242,19 @@ static const char usage_revoke[] =
 	"its session within a second.\n";
 
 static const char usage_token[] =
-	"usage: rfarm token create --scope read|submit|admin [--name N] [--data DIR]\n"
+	"usage: rfarm token create --scope read|submit|admin [--name N]\n"
+	"                          [--expires D] [--data DIR]\n"
 	"       rfarm token revoke NAME [--data DIR]\n"
 	"\n"
 	"API tokens, in the coordinator's data directory (it may be running).\n"
 	"create prints the token once, as the last line; only its hash is kept.\n"
 	"Once any token exists, the API needs one (RFARM_TOKEN): read for GET,\n"
 	"submit for builds and uploads, admin for cancel, retry, drain, purge.\n"
-	"A missing or unknown token is 401, a weak one 403. The coordinator's\n"
-	"--public-read lets anyone read.\n";
+	"A missing, unknown, revoked or expired token is 401, a weak one 403.\n"
+	"Revoking every token does not open the API again. The coordinator's\n"
+	"--public-read lets anyone read.\n"
+	"\n"
+	"  --expires D   the token stops working after D (such as 30d)\n";
 
 static const char usage_purge[] =
 	"usage: rfarm purge --before AGE [--json]\n"

@@ -505,7 +505,11 @@ static void buildlet_credential(struct coord *c, json_t *o, const char *name,
 	json_object_set_new(o, "credential", how ? json_string(how) : json_null());
 	json_object_set_new(o, "enrolled", enrolled ? time_json(e.created_ms)
 						   : json_null());
+	json_object_set_new(o, "expires", enrolled ? time_json(e.expires_ms)
+						  : json_null());
 	json_object_set_new(o, "revoked", json_boolean(enrolled && e.revoked));
+	json_object_set_new(o, "expired", json_boolean(enrolled && e.expires_ms &&
+						       e.expires_ms <= clock_wall_ms()));
 	if (enrolled)
 		store_enrol_clear(&e);
 }
@@ -561,7 +565,7 @@ static int list_buildlets(struct http_conn *h)
 	json_t *arr = json_array(), *o;
 
 	if (store_buildlet_list(h->c->store, &b, &n) ||
-	    store_enrol_names(h->c->store, 0, &enrolled, &n_enrolled)) {
+	    store_enrol_names(h->c->store, 0, 0, &enrolled, &n_enrolled)) {
 		store_buildlet_array_free(&b, n);
 		json_decref(arr);
 		return http_respond_error(h, 500, "store", "cannot list buildlets");

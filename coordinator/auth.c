@@ -1,9 +1,10 @@
 /*
- * auth.c - buildlet keys: hex(HMAC-SHA256(master, host_type)).
+ * auth.c - credentials: buildlet keys (hex(HMAC-SHA256(master,
+ * host_type))), enrolments and API tokens, each stored as a hash only.
  *
  * The master secret is 32 random bytes kept hex-encoded in
  * <data>/master.key (mode 0600), made on first start. Only a holder of
- * the data directory can mint keys (`rfarm keygen`).
+ * the data directory can mint keys, enrol buildlets or create tokens.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -87,9 +88,35 @@ static rc_t open_data_store(const char *data_dir, struct store **st,
 	return rc;
 }
 
+int auth_expired(int64_t expires_ms, int64_t now_ms, char *why, size_t n,
+		 const char *what)
+{
+	char t[40];
+
+	if (!expires_ms || now_ms < expires_ms)
+		return 0;
+	snprintf(why, n, "%s expired at %s", what,
+		 clock_format_rfc3339(expires_ms, t, sizeof t));
+	return 1;
+}
+
+int auth_api_token(struct coord *c, const char *token, char *scope, size_t n,
+		   char *why, size_t wn)
+{
+	char hash[SHA256_HEX_LEN + 1];
+	int64_t expires = 0;
+
+	sha256_hex(token, strlen(token), hash);
+	if (!store_api_token_scope(c->store, hash, scope, n, &expires)) {
+		snprintf(why, wn, "unknown or revoked API token");
+		return 0;
+	}
+	return !auth_expired(expires, clock_wall_ms(), why, wn, "this API token");
+}
+
 rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
-		  const char *const *labels, size_t n_labels, char *token,
-		  size_t token_len, struct errbuf *eb)
+		  const char *const *labels, size_t n_labels, int64_t expires_ms,
+		  char *token, size_t token_len, struct errbuf *eb)
 {
 	char secret[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1], *text;
 	json_t *arr = json_array();
@@ -108,7 +135,8 @@ rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
 	sha256_hex(secret, strlen(secret), hash);
 	rc = open_data_store(data_dir, &st, eb);
 	if (!rc)
-		rc = store_enrol_put(st, name, host_type, text, hash, clock_wall_ms());
+		rc = store_enrol_put(st, name, host_type, text, hash, clock_wall_ms(),
+				     expires_ms);
 	if (!rc)
 		rc = store_flush(st);
 	if (rc)
@@ -145,8 +173,8 @@ rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb)
 }
 
 rc_t coord_token_create(const char *data_dir, const char *name,
-			const char *scope, char *token, size_t token_len,
-			struct errbuf *eb)
+			const char *scope, int64_t expires_ms, char *token,
+			size_t token_len, struct errbuf *eb)
 {
 	char hex[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
 	struct store *st = NULL;
@@ -160,7 +188,8 @@ rc_t coord_token_create(const char *data_dir, const char *name,
 	sha256_hex(token, strlen(token), hash);
 	rc = open_data_store(data_dir, &st, eb);
 	if (!rc)
-		rc = store_api_token_put(st, name, scope, hash, clock_wall_ms());
+		rc = store_api_token_put(st, name, scope, hash, clock_wall_ms(),
+					 expires_ms);
 	if (!rc)
 		rc = store_flush(st);
 	if (rc)

@@ -35,7 +35,7 @@ static const char *path_sha(const struct http_conn *h)
  * token exists. */
 static int token_ok(struct http_conn *h)
 {
-	char auth[160], hash[SHA256_HEX_LEN + 1], scope[16];
+	char auth[160], scope[16], why[120];
 
 	if (lws_hdr_copy(h->wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
 		return 1;
@@ -44,8 +44,7 @@ static int token_ok(struct http_conn *h)
 	if (store_token_lookup(h->c->store, auth + 7, &h->upload_job,
 			       &h->upload_attempt))
 		return 1;
-	sha256_hex(auth + 7, strlen(auth + 7), hash);
-	return store_api_token_scope(h->c->store, hash, scope, sizeof scope);
+	return auth_api_token(h->c, auth + 7, scope, sizeof scope, why, sizeof why);
 }
 
 static struct caps coord_caps(const struct coord *c)

@@ -9,6 +9,7 @@
 #define RFARM_COORDINATOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rc.h"
 
@@ -83,19 +84,20 @@ rc_t coord_buildlet_key(const char *data_dir, const char *host_type, char *out,
  * Enrol a buildlet named name as host_type with labels, in the store of
  * data_dir (the coordinator may be running). token gets "NAME.SECRET",
  * shown once: only the secret's SHA-256 is kept. Enrolling a name again
- * replaces its credential.
+ * replaces its credential. expires_ms (wall clock; 0: never) ends it.
  */
 rc_t coord_enroll(const char *data_dir, const char *name, const char *host_type,
-		  const char *const *labels, size_t n_labels, char *token,
-		  size_t token_len, struct errbuf *eb);
+		  const char *const *labels, size_t n_labels, int64_t expires_ms,
+		  char *token, size_t token_len, struct errbuf *eb);
 /*
  * Create an API token of scope "read", "submit" or "admin" named name in
  * the store of data_dir; token gets it (shown once: only its SHA-256 is
- * kept). Once any token exists, the API needs one.
+ * kept). Once any token exists, the API needs one. expires_ms (wall
+ * clock; 0: never) ends it.
  */
 rc_t coord_token_create(const char *data_dir, const char *name,
-			const char *scope, char *token, size_t token_len,
-			struct errbuf *eb);
+			const char *scope, int64_t expires_ms, char *token,
+			size_t token_len, struct errbuf *eb);
 rc_t coord_token_revoke(const char *data_dir, const char *name,
 			struct errbuf *eb);
 

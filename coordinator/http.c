@@ -486,7 +486,7 @@ static int scope_level(const char *scope)
 static int gate(struct http_conn *h)
 {
 	static const char *const names[] = {"", "read", "submit", "admin"};
-	char auth[200], hash[SHA256_HEX_LEN + 1], scope[16];
+	char auth[200], scope[16], why[120];
 	int need = needed_scope(h), have;
 	int64_t job;
 	int attempt;
@@ -505,10 +505,8 @@ static int gate(struct http_conn *h)
 		h->body.err = RC_OK;
 		return -1;
 	}
-	sha256_hex(auth + 7, strlen(auth + 7), hash);
-	if (!store_api_token_scope(h->c->store, hash, scope, sizeof scope))
-		return http_respond_error(h, 401, "unauthorized",
-					  "unknown or revoked API token");
+	if (!auth_api_token(h->c, auth + 7, scope, sizeof scope, why, sizeof why))
+		return http_respond_error(h, 401, "unauthorized", "%s", why);
 	have = scope_level(scope);
 	if (have < need)
 		return http_respond_error(h, 403, "forbidden", "%s %s needs the %s "

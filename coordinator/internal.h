@@ -284,6 +284,13 @@ void blobapi_release(struct http_conn *h);
 /* ---- auth.c ---- */
 rc_t auth_load_master(const char *data_dir, char *master, struct errbuf *eb);
 void auth_key_for(const char *master, const char *host_type, char *out);
+/* 1 (with why: "WHAT expired at TIME") if expires_ms is set and past. */
+int auth_expired(int64_t expires_ms, int64_t now_ms, char *why, size_t n,
+		 const char *what);
+/* 1 and its scope if token is a live API token (not unknown, revoked or
+ * expired), else 0 and why. */
+int auth_api_token(struct coord *c, const char *token, char *scope, size_t n,
+		   char *why, size_t wn);
 
 /* ---- dash.c ---- */
 void dash_render(struct coord *c);

@@ -145,20 +145,22 @@ static void end_late_job(struct coord *c, const struct store_job *j,
 	}
 }
 
-/* `rfarm revoke` writes the store: a revoked buildlet is cut at once. */
+/* `rfarm revoke` writes the store: a revoked buildlet is cut at once, and
+ * so is one whose credential expired. */
 static void close_revoked(struct coord *c)
 {
 	char **names = NULL;
 	size_t n = 0;
 
-	if (store_enrol_names(c->store, 1, &names, &n))
+	if (store_enrol_names(c->store, 1, clock_wall_ms(), &names, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct session *s = session_find(c, names[i]);
 
 		if (s && s->auth.enrolled[0] && !s->closing)
 			session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-				      "this buildlet's credential was revoked");
+				      "this buildlet's credential was revoked "
+				      "or expired");
 		free(names[i]);
 	}
 	free(names);

@@ -148,6 +148,9 @@ static unsigned auth_enrolled(struct coord *c, const char *token,
 	if (e.revoked) {
 		snprintf(why, n, "buildlet %.64s was revoked", a->enrolled);
 		status = HTTP_STATUS_FORBIDDEN;
+	} else if (auth_expired(e.expires_ms, clock_wall_ms(), why, n,
+				"this buildlet's token")) {
+		status = HTTP_STATUS_FORBIDDEN;
 	} else if (!secret_equal(got, e.secret_sha256)) {
 		snprintf(why, n, "wrong secret for buildlet %.64s", a->enrolled);
 		status = HTTP_STATUS_FORBIDDEN;

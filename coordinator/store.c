@@ -87,18 +87,20 @@
 	  " sha256, size) SELECT ?, name, sha256, size FROM artifacts"       \
 	  " WHERE job_id=?")                                                 \
 	X(ST_TOKEN_PUT, "INSERT OR REPLACE INTO api_tokens(name, scope,"     \
-	  " secret_sha256, created_ms, revoked) VALUES(?,?,?,?,0)")           \
-	X(ST_TOKEN_SCOPE, "SELECT scope FROM api_tokens WHERE"               \
+	  " secret_sha256, created_ms, revoked, expires_ms)"                 \
+	  " VALUES(?,?,?,?,0,?)")                                            \
+	X(ST_TOKEN_SCOPE, "SELECT scope, expires_ms FROM api_tokens WHERE"   \
 	  " secret_sha256=? AND revoked=0")                                  \
 	X(ST_TOKEN_ANY, "SELECT EXISTS(SELECT 1 FROM api_tokens)")    \
 	X(ST_TOKEN_REVOKE, "UPDATE api_tokens SET revoked=1 WHERE name=?")    \
 	X(ST_ENROL_PUT, "INSERT OR REPLACE INTO enrolments(name, host_type,"  \
-	  " labels, secret_sha256, created_ms, revoked) VALUES(?,?,?,?,?,0)")  \
+	  " labels, secret_sha256, created_ms, revoked, expires_ms)"         \
+	  " VALUES(?,?,?,?,?,0,?)")                                          \
 	X(ST_ENROL_GET, "SELECT host_type, labels, secret_sha256, revoked,"   \
-	  " created_ms FROM enrolments WHERE name=?")                        \
+	  " created_ms, expires_ms FROM enrolments WHERE name=?")            \
 	X(ST_ENROL_REVOKE, "UPDATE enrolments SET revoked=1 WHERE name=?")    \
-	X(ST_ENROL_NAMES, "SELECT name FROM enrolments WHERE revoked>=?"      \
-	  " ORDER BY name")                                                  \
+	X(ST_ENROL_NAMES, "SELECT name FROM enrolments WHERE ?1=0 OR"        \
+	  " revoked=1 OR (expires_ms>0 AND expires_ms<=?2) ORDER BY name")    \
 	X(ST_ENROL_ANY, "SELECT EXISTS(SELECT 1 FROM enrolments)")           \
 	X(ST_BLOB_RECORD, "INSERT OR IGNORE INTO blobs(sha256, size, created_ms)" \
 	  " VALUES(?,?,?)")                                                  \
@@ -268,6 +270,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE attempts ADD COLUMN uploads INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE attempts ADD COLUMN upload_bytes INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE attempts ADD COLUMN refused TEXT NOT NULL DEFAULT '';",
+	/* 3: credentials that expire (0: never). */
+	"ALTER TABLE enrolments ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1401,7 +1406,8 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 /* ---- API tokens ---- */
 
 rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
-			 const char *secret_sha256, int64_t now_ms)
+			 const char *secret_sha256, int64_t now_ms,
+			 int64_t expires_ms)
 {
 	sqlite3_stmt *st;
 	rc_t rc = begin_write(s);
@@ -1413,19 +1419,22 @@ rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
 	sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, secret_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, expires_ms);
 	return step_done(s, st, "create token");
 }
 
 int store_api_token_scope(struct store *s, const char *secret_sha256,
-			  char *scope, size_t n)
+			  char *scope, size_t n, int64_t *expires_ms)
 {
 	sqlite3_stmt *st = stmt(s, ST_TOKEN_SCOPE);
 	int found;
 
 	sqlite3_bind_text(st, 1, secret_sha256, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
+	if (found) {
 		snprintf(scope, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		*expires_ms = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	return found;
 }
@@ -1460,7 +1469,8 @@ rc_t store_api_token_revoke(struct store *s, const char *name)
 /* ---- enrolments ---- */
 
 rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
-		     const char *labels, const char *secret_sha256, int64_t now_ms)
+		     const char *labels, const char *secret_sha256, int64_t now_ms,
+		     int64_t expires_ms)
 {
 	sqlite3_stmt *st;
 	rc_t rc = begin_write(s);
@@ -1473,6 +1483,7 @@ rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
 	sqlite3_bind_text(st, 3, labels, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, secret_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now_ms);
+	sqlite3_bind_int64(st, 6, expires_ms);
 	return step_done(s, st, "enrol");
 }
 
@@ -1490,6 +1501,7 @@ rc_t store_enrol_get(struct store *s, const char *name, struct store_enrolment *
 		e->secret_sha256 = col_text(st, 2);
 		e->revoked = sqlite3_column_int(st, 3);
 		e->created_ms = sqlite3_column_int64(st, 4);
+		e->expires_ms = sqlite3_column_int64(st, 5);
 	}
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
@@ -1510,8 +1522,8 @@ rc_t store_enrol_revoke(struct store *s, const char *name)
 	return write_name(s, ST_ENROL_REVOKE, name, "revoke");
 }
 
-rc_t store_enrol_names(struct store *s, int revoked_only, char ***names,
-			   size_t *n)
+rc_t store_enrol_names(struct store *s, int dead_only, int64_t now_ms,
+			   char ***names, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, ST_ENROL_NAMES);
 	size_t cap = 0;
@@ -1519,7 +1531,8 @@ rc_t store_enrol_names(struct store *s, int revoked_only, char ***names,
 
 	*names = NULL;
 	*n = 0;
-	sqlite3_bind_int(st, 1, revoked_only);
+	sqlite3_bind_int(st, 1, dead_only);
+	sqlite3_bind_int64(st, 2, now_ms);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		*(char **)xarray_push(names, n, &cap, sizeof **names) = col_text(st, 0);
 	sqlite3_reset(st);

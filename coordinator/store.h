@@ -219,10 +219,12 @@ struct store_artifact {
 
 /* ---- API tokens: read < submit < admin ---- */
 rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
-			 const char *secret_sha256, int64_t now_ms);
-/* 1 and the scope if a live token has this secret hash. */
+			 const char *secret_sha256, int64_t now_ms,
+			 int64_t expires_ms);
+/* 1, the scope and when it expires (0: never) if a token that was not
+ * revoked has this secret hash. */
 int store_api_token_scope(struct store *s, const char *secret_sha256,
-			  char *scope, size_t n);
+			  char *scope, size_t n, int64_t *expires_ms);
 /* 1 once any token was created (revoking them all does not open the
  * API again): from then on the API needs one. */
 int store_api_tokens_exist(struct store *s);
@@ -235,9 +237,11 @@ struct store_enrolment {
 	char *secret_sha256; /* hex SHA-256 of its secret; the secret is not kept */
 	int revoked;         /* refused from now on */
 	int64_t created_ms;  /* when it was enrolled */
+	int64_t expires_ms;  /* when its token stops working; 0: never */
 };
 rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
-		     const char *labels, const char *secret_sha256, int64_t now_ms);
+		     const char *labels, const char *secret_sha256, int64_t now_ms,
+		     int64_t expires_ms);
 rc_t store_enrol_get(struct store *s, const char *name,
 		     struct store_enrolment *e);
 void store_enrol_clear(struct store_enrolment *e);
@@ -246,10 +250,10 @@ void store_enrol_clear(struct store_enrolment *e);
 int store_enrolments_exist(struct store *s);
 /* RC_NOT_FOUND if no such enrolment. */
 rc_t store_enrol_revoke(struct store *s, const char *name);
-/* Names of enrolments, all or only the revoked ones, by name (the
- * caller frees each and the array). */
-rc_t store_enrol_names(struct store *s, int revoked_only, char ***names,
-		       size_t *n);
+/* Names of enrolments by name: all, or only those revoked or expired at
+ * now_ms (the caller frees each and the array). */
+rc_t store_enrol_names(struct store *s, int dead_only, int64_t now_ms,
+		       char ***names, size_t *n);
 
 /* ---- build cache ---- */
 rc_t store_job_set_cache_key(struct store *s, int64_t id, const char *key);

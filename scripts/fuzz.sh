@@ -12,6 +12,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-${TMPDIR:-/tmp}/rfarm-fuzz-build}
+# absolute: the targets run from inside their work directories
+mkdir -p "$build" && build=$(cd "$build" && pwd)
 seconds=${FUZZ_SECONDS:-45}
 targets=${FUZZ_TARGETS:-proto request route tar}
 
@@ -57,7 +59,7 @@ for t in $targets; do
     -artifact_prefix="$work/" -print_final_stats=1 "${dict[@]}" corpus \
     >"$work/log" 2>&1) || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
-  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$work/log" | tail -1 | tr -d '#')
+  [ -n "$execs" ] || execs=$({ grep -oE '^#[0-9]+' "$work/log" || true; } | tail -1 | tr -d '#')
   found=$(find "$work" -maxdepth 1 -type f \
     \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
   crashes=$(printf '%s' "$found" | grep -c . || true)
