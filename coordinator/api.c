@@ -101,21 +101,6 @@ json_t *api_build_json(struct coord *c, int64_t id)
 	return out;
 }
 
-/* A decimal id in [1, 2^53). */
-static int64_t parse_id(const char *s, size_t len)
-{
-	int64_t v = 0;
-
-	if (len == 0 || len > 15)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v > 0 ? v : -1;
-}
-
 /* A git source named by branch or tag may mean another commit tomorrow:
  * only a full commit hash makes a git build cacheable. */
 static int cache_lookup_allowed(json_t *spec)
@@ -356,13 +341,13 @@ static int list_builds(struct http_conn *h)
 		return http_respond_error(h, 400, "bad_platform",
 					  "\"%s\" is not GOOS/GOARCH", platform);
 	if (http_query_arg(h, "limit", limit_s, sizeof limit_s)) {
-		limit = parse_id(limit_s, strlen(limit_s));
+		limit = route_parse_id(limit_s, strlen(limit_s));
 		if (limit < 1 || limit > LIST_MAX)
 			return http_respond_error(h, 400, "bad_limit",
 						  "limit must be 1..%d", LIST_MAX);
 	}
 	if (http_query_arg(h, "before", before_s, sizeof before_s) &&
-	    (before = parse_id(before_s, strlen(before_s))) < 0)
+	    (before = route_parse_id(before_s, strlen(before_s))) < 0)
 		return http_respond_error(h, 400, "bad_before",
 					  "before must be a build id");
 	if (store_build_list(h->c->store, state[0] ? state : NULL,

@@ -477,9 +477,12 @@ void orch_on_started(struct coord *c, struct session *s,
 {
 	struct store_job j;
 
-	if (owned_attempt(c, s, r->job, r->attempt, &j) &&
-	    j.state == JOB_DISPATCHED &&
-	    !orch_job_transition(c, j.id, j.state, JOB_RUNNING))
+	if (!owned_attempt(c, s, r->job, r->attempt, &j))
+		log_debug("job %lld attempt %d: started from %s dropped (not its "
+			  "attempt)", (long long)r->job, (int)r->attempt,
+			  s->hello.name);
+	else if (j.state == JOB_DISPATCHED &&
+		 !orch_job_transition(c, j.id, j.state, JOB_RUNNING))
 		store_job_started(c->store, j.id, r->attempt, clock_wall_ms());
 	store_job_clear(&j);
 }

@@ -34,8 +34,7 @@ static unsigned method_bit(const char *m)
 	return ROUTE_OTHER;
 }
 
-/* A decimal id in [1, 2^53): 1 to 15 digits, no sign; -1 otherwise. */
-static int64_t parse_id(const char *s, size_t len)
+int64_t route_parse_id(const char *s, size_t len)
 {
 	int64_t v = 0;
 
@@ -89,7 +88,7 @@ static long match_hole(const char *hole, size_t hole_len, const char *path,
 	size_t seg = strcspn(path, "/"), rest = strlen(path);
 
 	if (hole_len == 4 && !strncmp(hole, "{id}", 4)) {
-		int64_t id = parse_id(path, seg);
+		int64_t id = route_parse_id(path, seg);
 
 		if (id < 0)
 			return -1;

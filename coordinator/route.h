@@ -95,6 +95,8 @@ struct route {
 /* Fill r for a request; never fails (an unknown path is ROUTE_NONE, whose
  * scope is read for GET and HEAD and admin otherwise). */
 void route_parse(const char *method, const char *path, struct route *r);
+/* A decimal id in [1, 2^53): 1 to 15 digits, no sign; -1 otherwise. */
+int64_t route_parse_id(const char *s, size_t len);
 
 /* "/api/v1/builds/{id}"; "" for ROUTE_NONE or out of range. */
 const char *route_pattern(enum route_id id);

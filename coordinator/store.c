@@ -271,8 +271,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE attempts ADD COLUMN upload_bytes INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE attempts ADD COLUMN refused TEXT NOT NULL DEFAULT '';",
 	/* 3: credentials that expire (0: never). */
-	"ALTER TABLE enrolments ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;",
+	("ALTER TABLE enrolments ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

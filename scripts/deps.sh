@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what rfarm needs to build, run and test, on Debian 12, as root.
+# Install what rfarm needs to build, run and test, on Debian 12, as root,
+# and any extra packages named as arguments (scripts/fuzz.sh adds clang).
 # Idempotent: packages already present are not touched, and apt-get update
 # runs only when something is missing.
 set -euo pipefail
@@ -9,6 +10,7 @@ packages=(
   libwebsockets-dev libmsgpack-dev libsqlite3-dev libcurl4-openssl-dev
   libssl-dev libjansson-dev libcmocka-dev libarchive-dev
   curl jq sqlite3
+  "$@"
 )
 
 missing=()

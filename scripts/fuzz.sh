@@ -17,22 +17,7 @@ mkdir -p "$build" && build=$(cd "$build" && pwd)
 seconds=${FUZZ_SECONDS:-45}
 targets=${FUZZ_TARGETS:-proto request route tar}
 
-"$here/scripts/deps.sh"
-missing=()
-for p in clang libclang-rt-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "rfarm: missing packages: ${missing[*]}; run as root to install them" >&2
-    exit 1
-  fi
-  echo "rfarm: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+"$here/scripts/deps.sh" clang libclang-rt-14-dev
 
 CC=clang cmake -S "$here" -B "$build" -DRFARM_FUZZ=ON -DRFARM_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
