@@ -202,6 +202,21 @@ static rc_t upload(const char *url, const char *path, int64_t size,
 	return RC_IO;
 }
 
+/* glob's error callback has no user pointer; each runner thread has its
+ * own copy. */
+static _Thread_local int glob_errno;
+static _Thread_local char glob_errpath[256];
+
+static int on_glob_error(const char *path, int err)
+{
+	/* a directory that is not there is just no match */
+	if (!glob_errno && err != ENOENT && err != ENOTDIR) {
+		glob_errno = err;
+		snprintf(glob_errpath, sizeof glob_errpath, "%s", path);
+	}
+	return 0; /* go on: other directories may match */
+}
+
 static int seen(const struct proto_artifact *a, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -224,6 +239,7 @@ rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 	for (size_t p = 0; !rc && p < patterns->n; p++) {
 		char *pat;
 		glob_t g;
+		int r;
 
 		if (!pattern_inside(patterns->v[p])) {
 			errbuf_set(eb, "artifact pattern %.200s leaves the work "
@@ -234,7 +250,15 @@ rc_t artifacts_upload(const char *workdir, const struct proto_strv *patterns,
 		pat = xasprintf("%s/%s", workdir, patterns->v[p]);
 
 		memset(&g, 0, sizeof g);
-		if (glob(pat, 0, NULL, &g) == 0)
+		glob_errno = 0;
+		r = glob(pat, 0, on_glob_error, &g);
+		if (r == GLOB_NOMATCH && glob_errno) {
+			/* say why, not "no file matched" */
+			errbuf_set(eb, "artifact %.200s: cannot read %.200s: %s",
+				   patterns->v[p], glob_errpath, strerror(glob_errno));
+			rc = RC_IO;
+		}
+		if (r == 0)
 			for (size_t i = 0; !rc && i < g.gl_pathc; i++) {
 				const char *path = g.gl_pathv[i], *name = path + prefix;
 				struct proto_artifact *a;

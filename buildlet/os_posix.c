@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "log.h"
 
 #ifdef __linux__
 #include <sys/syscall.h>
@@ -542,8 +543,12 @@ void os_proc_terminate(const struct os_proc *p, int force)
 {
 	if (p->pid <= 0)
 		return;
-	/* ESRCH (the group is already gone) is the outcome we want. */
-	kill(-(pid_t)p->pid, force ? SIGKILL : SIGTERM);
+	/* ESRCH (the group is already gone) is the outcome we want; anything
+	 * else (EPERM: a service without CAP_KILL over --run-as jobs) leaves
+	 * the job running, which the operator must hear about. */
+	if (kill(-(pid_t)p->pid, force ? SIGKILL : SIGTERM) && errno != ESRCH)
+		log_warn("cannot signal process group %ld: %s", p->pid,
+			 strerror(errno));
 }
 
 rc_t os_proc_wait(struct os_proc *p, int block, int *exit_code, int *sig)

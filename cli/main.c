@@ -263,6 +263,20 @@ static const char usage_purge[] =
 	"finished, with their jobs, attempts and logs. Running work is never\n"
 	"touched.\n";
 
+static const char usage_dashboard[] =
+	"usage: rfarm dashboard [--data DIR] [--out DIR]\n"
+	"\n"
+	"Write every dashboard page from the database in DIR, without a\n"
+	"coordinator (one may be running on it): the matrix (index.html,\n"
+	"page-2.html ..., index.json), builds/ID.html and .json, jobs/ID.html\n"
+	"and .log, buildlets.html, queue.html, failures.html, style.css and\n"
+	"live.js. Any web server can serve the result. Prints how many pages\n"
+	"it wrote and how long it took.\n"
+	"\n"
+	"  --data DIR   the coordinator's data directory (default ./rfarm-data)\n"
+	"  --out DIR    where the pages go (default DIR/dashboard, the\n"
+	"               directory a coordinator serves)\n";
+
 static int cmd_version(const struct cli_cmd *cmd, int argc, char **argv);
 static int cmd_help(const struct cli_cmd *cmd, int argc, char **argv);
 
@@ -295,6 +309,8 @@ static const struct cli_cmd commands[] = {
 	{"drain", "stop giving a buildlet new jobs", cmd_drain, usage_drain},
 	{"purge", "delete old finished builds and their logs", cmd_purge,
 	 usage_purge},
+	{"dashboard", "write the dashboard's pages from a database",
+	 cmd_dashboard, usage_dashboard},
 	{"version", "print the version", cmd_version, usage_version},
 	{"help", "help on a command", cmd_help, usage_help},
 };

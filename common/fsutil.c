@@ -57,8 +57,8 @@ static rc_t write_full(int fd, const void *p, size_t n)
 	return RC_OK;
 }
 
-rc_t fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode,
-		     struct errbuf *eb)
+static rc_t write_renamed(const char *path, const void *p, size_t n,
+			  mode_t mode, int durable, struct errbuf *eb)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd = -1;
@@ -69,7 +69,7 @@ rc_t fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode,
 		errbuf_set(eb, "create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_full(fd, p, n) || fsync(fd) < 0) {
+	if (write_full(fd, p, n) || (durable && fsync(fd) < 0)) {
 		errbuf_set(eb, "write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -91,6 +91,18 @@ out:
 		unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+rc_t fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode,
+		     struct errbuf *eb)
+{
+	return write_renamed(path, p, n, mode, 1, eb);
+}
+
+rc_t fs_replace_file(const char *path, const void *p, size_t n, mode_t mode,
+		     struct errbuf *eb)
+{
+	return write_renamed(path, p, n, mode, 0, eb);
 }
 
 rc_t fs_read_all(const char *path, size_t max, char **out, size_t *len,

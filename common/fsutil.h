@@ -17,8 +17,13 @@
 /* mkdir -p with the given mode for created directories. */
 rc_t fs_mkdirs(const char *path, mode_t mode, struct errbuf *eb);
 
-/* Write p[0..n) to path atomically with the given mode. */
+/* Write p[0..n) to path atomically with the given mode (fsync'd before
+ * the rename: it survives a crash). */
 rc_t fs_write_atomic(const char *path, const void *p, size_t n, mode_t mode,
+		     struct errbuf *eb);
+/* The same without the fsync: readers never see half a file, but a
+ * crash may lose it. For files that can be made again (the dashboard). */
+rc_t fs_replace_file(const char *path, const void *p, size_t n, mode_t mode,
 		     struct errbuf *eb);
 
 /* Read a whole file of at most max bytes; *out is NUL-terminated. */

@@ -118,8 +118,10 @@ static int cache_lookup_allowed(json_t *spec)
 	return ref && !ref[i] && i == 40;
 }
 
-/* Store a build and one queued job per platform of spec; commits. */
-static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
+/* Store a build and one queued job per platform of spec, asked for by
+ * requester (a token name, or ""); commits. */
+static rc_t create_build(struct coord *c, json_t *spec, const char *requester,
+			 int64_t *build)
 {
 	json_t *plats = json_object_get(spec, "platforms"), *p;
 	int priority = (int)json_integer_value(json_object_get(spec, "priority"));
@@ -130,6 +132,8 @@ static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
 	rc_t rc;
 
 	rc = store_build_insert(c->store, now, priority, text, build);
+	if (!rc && requester[0])
+		rc = store_build_set_requester(c->store, *build, requester);
 	json_array_foreach(plats, i, p) {
 		char key[SHA256_HEX_LEN + 1];
 
@@ -150,15 +154,36 @@ static rc_t create_build(struct coord *c, json_t *spec, int64_t *build)
 			 json_array_size(plats));
 		metrics_build_accepted(c->metrics);
 		c->sched_pending = 1;
-		c->dash_dirty = 1;
+		dash_mark_build(c, *build, 1);
 	}
 	return rc;
 }
 
+/* The name of the API token this request came with ("" if none): the
+ * gate has already checked it. */
+static void requester_of(struct http_conn *h, char *name, size_t n)
+{
+	char auth[200], hash[SHA256_HEX_LEN + 1];
+
+	name[0] = '\0';
+	if (lws_hdr_copy(h->wsi, auth, sizeof auth,
+			 WSI_TOKEN_HTTP_AUTHORIZATION) <= 7 ||
+	    strncmp(auth, "Bearer ", 7))
+		return;
+	sha256_hex(auth + 7, strlen(auth + 7), hash);
+	explicit_bzero(auth, sizeof auth);
+	if (!store_api_token_name(h->c->store, hash, name, n))
+		name[0] = '\0';
+}
+
 static int respond_created(struct http_conn *h, json_t *spec)
 {
+	char who[128];
 	int64_t build = 0;
-	rc_t rc = create_build(h->c, spec, &build);
+	rc_t rc;
+
+	requester_of(h, who, sizeof who);
+	rc = create_build(h->c, spec, who, &build);
 
 	json_decref(spec);
 	if (rc)
@@ -259,7 +284,7 @@ static int drain_buildlet(struct http_conn *h, const char *name, int drained)
 	}
 	log_info("buildlet %s: %s", name, drained ? "drained" : "takes jobs again");
 	h->c->sched_pending = 1;
-	h->c->dash_dirty = 1;
+	dash_mark_buildlets(h->c);
 	return http_respond_json(h, 200, json_pack("{s:s,s:b,s:b}", "name", name,
 						  "drained", drained, "connected",
 						  s != NULL));
@@ -317,7 +342,7 @@ static int purge(struct http_conn *h)
 					  "\"30d\" or \"12h\"");
 	if (rc)
 		return http_respond_error(h, 500, "store", "purge failed");
-	h->c->dash_dirty = 1;
+	dash_mark_all(h->c);
 	return http_respond_json(h, 200, json_pack("{s:I,s:I,s:I}", "builds",
 						  (json_int_t)builds, "log_chunks",
 						  (json_int_t)chunks, "blobs",

@@ -21,7 +21,6 @@
 #include "xalloc.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
-#define DASH_MIN_INTERVAL_MS 500
 
 static const struct lws_protocols protocols[] = {
 	{"http", http_callback, sizeof(struct http_conn), 0, 0, NULL, 0},
@@ -59,8 +58,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 
 	lease_check(c, now);
 	guard_sweep(c, now);
-	if (c->dash_dirty && now - c->dash_rendered_ms >= DASH_MIN_INTERVAL_MS)
-		dash_render(c);
+	dash_tick(c, now);
 	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
 }
 
@@ -161,7 +159,7 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	    blobs_init(c->blob_dir, eb) || create_context(c, eb))
 		goto fail;
 	announce(c);
-	dash_render(c);
+	dash_start(c);
 	c->sched_pending = 1;
 	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
 	return c;
@@ -210,6 +208,7 @@ void coord_free(struct coord **cp)
 	lease_free_all(c);
 	metrics_free(&c->metrics);
 	peers_free(&c->peers);
+	dash_free(c);
 	free(c->settle);
 	free(c->dash_dir);
 	free(c->blob_dir);

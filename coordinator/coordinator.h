@@ -101,6 +101,16 @@ rc_t coord_token_create(const char *data_dir, const char *name,
 rc_t coord_token_revoke(const char *data_dir, const char *name,
 			struct errbuf *eb);
 
+/*
+ * Write every dashboard page from the store of data_dir into out_dir,
+ * without a coordinator (one may be running: the store is shared). The
+ * buildlets page says none is connected. *pages gets how many pages were
+ * written (a page and its .json or .log twin count once). On failure the
+ * other pages are still written; eb names the first that was not.
+ */
+rc_t coord_dashboard_render(const char *data_dir, const char *out_dir,
+			    size_t *pages, struct errbuf *eb);
+
 /* Refuse that buildlet from now on; a running coordinator cuts its session
  * within a second. RC_NOT_FOUND if it is not enrolled. */
 rc_t coord_revoke(const char *data_dir, const char *name, struct errbuf *eb);

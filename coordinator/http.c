@@ -366,9 +366,9 @@ static const char *mime_for(const char *path)
 	if (!strcmp(dot, ".html"))
 		return "text/html; charset=utf-8";
 	if (!strcmp(dot, ".css"))
-		return "text/css";
+		return "text/css; charset=utf-8";
 	if (!strcmp(dot, ".js"))
-		return "application/javascript";
+		return "text/javascript; charset=utf-8";
 	if (!strcmp(dot, ".json"))
 		return "application/json";
 	if (!strcmp(dot, ".log") || !strcmp(dot, ".txt"))
@@ -388,11 +388,41 @@ static int safe_rel_path(const char *p)
 	return 1;
 }
 
+/*
+ * What every dashboard file is sent with. The pages hold build output and
+ * user text (escaped, but a slip must not run): only our own script and
+ * style sheet may load, nothing inline, nothing framed, no forms; and the
+ * browser may not guess a .log is HTML.
+ */
+static const char *const static_headers[][2] = {
+	{"content-security-policy:",
+	 "default-src 'none'; script-src 'self'; style-src 'self'; "
+	 "connect-src 'self'; img-src 'self'; base-uri 'none'; "
+	 "form-action 'none'; frame-ancestors 'none'"},
+	{"x-content-type-options:", "nosniff"},
+	{"cache-control:", "no-cache"},
+};
+
+/* static_headers in the wire format of this connection into buf. */
+static int static_header_block(struct lws *wsi, unsigned char *buf, size_t n)
+{
+	unsigned char *p = buf, *end = buf + n;
+
+	for (size_t i = 0; i < sizeof static_headers / sizeof static_headers[0]; i++)
+		if (lws_add_http_header_by_name(wsi,
+				(const unsigned char *)static_headers[i][0],
+				(const unsigned char *)static_headers[i][1],
+				(int)strlen(static_headers[i][1]), &p, end))
+			return -1;
+	return (int)(p - buf);
+}
+
 static int serve_static(struct http_conn *h)
 {
+	unsigned char extra[512];
 	char *file;
 	struct stat st;
-	int r;
+	int r, n_extra;
 
 	if (strcmp(h->method, "GET"))
 		return http_respond_error(h, 405, "method_not_allowed",
@@ -406,7 +436,13 @@ static int serve_static(struct http_conn *h)
 		free(file);
 		return http_respond_error(h, 404, "not_found", "no page %s", h->path);
 	}
-	r = lws_serve_http_file(h->wsi, file, mime_for(file), NULL, 0);
+	n_extra = static_header_block(h->wsi, extra, sizeof extra);
+	if (n_extra < 0) {
+		free(file);
+		return -1;
+	}
+	r = lws_serve_http_file(h->wsi, file, mime_for(file), (char *)extra,
+				n_extra);
 	free(file);
 	if (r < 0)
 		return -1;

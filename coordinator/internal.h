@@ -39,8 +39,7 @@ struct coord {
 	struct list sessions;       /* struct session, connected buildlets */
 	struct list streams;        /* struct http_conn following a log */
 	int sched_pending;          /* run the scheduler after this turn */
-	int dash_dirty;             /* results changed since last render */
-	int64_t dash_rendered_ms;   /* monotonic time of the last render */
+	struct dash *dash;          /* dash.c: dirty dashboard pages */
 	uint64_t next_session;      /* for session ids */
 	struct list absent;         /* lease.c: buildlets without a session */
 	struct metrics *metrics;    /* metrics.c counters */
@@ -292,7 +291,24 @@ int auth_expired(int64_t expires_ms, int64_t now_ms, char *why, size_t n,
 int auth_api_token(struct coord *c, const char *token, char *scope, size_t n,
 		   char *why, size_t wn);
 
-/* ---- dash.c ---- */
-void dash_render(struct coord *c);
+/* ---- dash.c: which dashboard pages to rewrite, and when ---- */
+/* Write the first pages now; the rest follow in slices from the tick. */
+void dash_start(struct coord *c);
+void dash_free(struct coord *c);
+/* Rewrite what is dirty, at most every 500 ms (from the tick). */
+void dash_tick(struct coord *c, int64_t now_mono_ms);
+/* A build was made (is_new: with its job pages; builds move down the
+ * index) or changed. */
+void dash_mark_build(struct coord *c, int64_t build, int is_new);
+/* A job changed state: its page, its build's, the lists. */
+void dash_mark_job(struct coord *c, int64_t job);
+/* A running job's log grew: its page, at most every 2 s. */
+void dash_mark_log(struct coord *c, int64_t job);
+/* A queued job's reason changed. */
+void dash_mark_queue(struct coord *c);
+/* A buildlet came, went, or was drained. */
+void dash_mark_buildlets(struct coord *c);
+/* Builds were purged: every index page and list. */
+void dash_mark_all(struct coord *c);
 
 #endif

@@ -33,7 +33,7 @@ int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
 	}
 	log_info("job %lld: %s -> %s", (long long)job, job_state_name(from),
 		 job_state_name(to));
-	c->dash_dirty = 1;
+	dash_mark_job(c, job);
 	if (job_state_final(to)) {
 		metrics_job_final(c->metrics, to);
 		c->sched_pending = 1;
@@ -234,7 +234,7 @@ static void schedule_one(struct coord *c, struct sched_candidate *cand,
 		sched_reason(v, &sj, reason, sizeof reason);
 		if (strcmp(reason, j->reason)) {
 			store_job_set_reason(c->store, j->id, reason);
-			c->dash_dirty = 1;
+			dash_mark_queue(c);
 		}
 	}
 	free(lv);
@@ -469,7 +469,7 @@ void orch_on_hello(struct coord *c, struct session *s)
 	store_job_array_free(&rec.kept, rec.n_kept);
 	store_job_array_free(&rec.lost, rec.n_lost);
 	c->sched_pending = 1;
-	c->dash_dirty = 1;
+	dash_mark_buildlets(c);
 }
 
 void orch_on_started(struct coord *c, struct session *s,
@@ -497,6 +497,7 @@ void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l)
 				 l->data, l->len, c->cfg.max_log_bytes, &cut);
 		metrics_log_bytes(c->metrics, l->len, cut);
 		http_streams_wake(c, l->job);
+		dash_mark_log(c, l->job);
 	} else {
 		log_debug("job %lld attempt %d: log from %s dropped (not its attempt)",
 			  (long long)l->job, (int)l->attempt, s->hello.name);
@@ -654,5 +655,5 @@ void orch_on_session_closed(struct coord *c, struct session *s)
 {
 	lease_buildlet_gone(c, s->hello.name, clock_mono_ms());
 	c->sched_pending = 1;
-	c->dash_dirty = 1;
+	dash_mark_buildlets(c);
 }

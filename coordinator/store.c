@@ -22,7 +22,18 @@
 	X(ST_COMMIT, "COMMIT")                                               \
 	X(ST_BUILD_INSERT,                                                   \
 	  "INSERT INTO builds(created_ms, priority, spec) VALUES(?,?,?)")    \
-	X(ST_BUILD_GET, "SELECT id, created_ms, priority, spec FROM builds WHERE id=?") \
+	X(ST_BUILD_GET, "SELECT " BUILD_COLS " FROM builds WHERE id=?")      \
+	X(ST_BUILD_REQUESTER, "UPDATE builds SET requester=? WHERE id=?")    \
+	X(ST_BUILD_PAGE, "SELECT " BUILD_COLS " FROM builds"                 \
+	  " ORDER BY id DESC LIMIT ? OFFSET ?")                              \
+	X(ST_BUILD_COUNT_ABOVE, "SELECT count(*) FROM builds WHERE id>?")    \
+	X(ST_JOB_LIST_RANGE, "SELECT " JOB_COLS " FROM jobs"                 \
+	  " WHERE build_id BETWEEN ? AND ? ORDER BY build_id DESC, id")      \
+	X(ST_JOB_LIST_QUEUED, "SELECT " JOB_COLS " FROM jobs"                \
+	  " WHERE state='queued' ORDER BY created_ms, id LIMIT ?")           \
+	X(ST_JOB_LIST_FAILED, "SELECT " JOB_COLS " FROM jobs"                \
+	  " WHERE state IN ('failed','error')"                               \
+	  " ORDER BY finished_ms DESC, id DESC LIMIT ?")                     \
 	X(ST_JOB_INSERT,                                                     \
 	  "INSERT INTO jobs(build_id, platform, labels, state, priority, created_ms)" \
 	  " VALUES(?,?,?,'queued',?,?)")                                     \
@@ -91,6 +102,8 @@
 	  " VALUES(?,?,?,?,0,?)")                                            \
 	X(ST_TOKEN_SCOPE, "SELECT scope, expires_ms FROM api_tokens WHERE"   \
 	  " secret_sha256=? AND revoked=0")                                  \
+	X(ST_TOKEN_NAME, "SELECT name FROM api_tokens WHERE"                 \
+	  " secret_sha256=? AND revoked=0")                                  \
 	X(ST_TOKEN_ANY, "SELECT EXISTS(SELECT 1 FROM api_tokens)")    \
 	X(ST_TOKEN_REVOKE, "UPDATE api_tokens SET revoked=1 WHERE name=?")    \
 	X(ST_ENROL_PUT, "INSERT OR REPLACE INTO enrolments(name, host_type,"  \
@@ -132,6 +145,8 @@
 	  " WHERE job_id=?1 AND attempt=?2")                                 \
 	X(ST_LOG_HEAD_PART, "SELECT head_part FROM log_meta"                 \
 	  " WHERE job_id=? AND attempt=?")                                   \
+	X(ST_LOG_TAIL, "SELECT data FROM log_chunks"                         \
+	  " WHERE job_id=? AND attempt=? ORDER BY seq DESC")                 \
 	X(ST_LOG_LENGTHS, "SELECT seq, length(data) FROM log_chunks"         \
 	  " WHERE job_id=? AND attempt=? AND seq>=? ORDER BY seq")           \
 	X(ST_LOG_DELETE, "DELETE FROM log_chunks WHERE job_id=? AND attempt=?" \
@@ -156,6 +171,8 @@
 	  " FROM buildlets ORDER BY name")                                   \
 	X(ST_BUILDLET_DRAINED, "SELECT drained FROM buildlets WHERE name=?")   \
 	X(ST_BUILDLET_HOST_TYPE, "SELECT host_type FROM buildlets WHERE name=?")
+
+#define BUILD_COLS "id, created_ms, priority, spec, requester"
 
 #define JOB_COLS                                                        \
 	"id, build_id, platform, labels, state, priority, created_ms,"  \
@@ -273,6 +290,9 @@ static const char *const migrations[] = {
 	/* 3: credentials that expire (0: never). */
 	("ALTER TABLE enrolments ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;"
 	 "ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;"),
+	/* 4: who asked for a build (the API token's name), for the
+	 * dashboard. */
+	"ALTER TABLE builds ADD COLUMN requester TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -503,6 +523,15 @@ rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
 	return rc;
 }
 
+static void build_from_row(sqlite3_stmt *st, struct store_build *b)
+{
+	b->id = sqlite3_column_int64(st, 0);
+	b->created_ms = sqlite3_column_int64(st, 1);
+	b->priority = sqlite3_column_int(st, 2);
+	b->spec = col_text(st, 3);
+	b->requester = col_text(st, 4);
+}
+
 rc_t store_build_get(struct store *s, int64_t id, struct store_build *b)
 {
 	sqlite3_stmt *st = stmt(s, ST_BUILD_GET);
@@ -511,12 +540,8 @@ rc_t store_build_get(struct store *s, int64_t id, struct store_build *b)
 	memset(b, 0, sizeof *b);
 	sqlite3_bind_int64(st, 1, id);
 	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		b->id = sqlite3_column_int64(st, 0);
-		b->created_ms = sqlite3_column_int64(st, 1);
-		b->priority = sqlite3_column_int(st, 2);
-		b->spec = col_text(st, 3);
-	}
+	if (r == SQLITE_ROW)
+		build_from_row(st, b);
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
 		return RC_OK;
@@ -526,7 +551,55 @@ rc_t store_build_get(struct store *s, int64_t id, struct store_build *b)
 void store_build_clear(struct store_build *b)
 {
 	free(b->spec);
+	free(b->requester);
 	memset(b, 0, sizeof *b);
+}
+
+rc_t store_build_set_requester(struct store *s, int64_t id, const char *who)
+{
+	return write_text_id(s, ST_BUILD_REQUESTER, who, id, "set requester");
+}
+
+rc_t store_build_page(struct store *s, int64_t offset, int limit,
+		      struct store_build **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_BUILD_PAGE);
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int(st, 1, limit);
+	sqlite3_bind_int64(st, 2, offset);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		build_from_row(st, xarray_push(out, n, &cap, sizeof **out));
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		store_build_array_free(out, *n);
+		*n = 0;
+		return db_error(s, "build page");
+	}
+	return RC_OK;
+}
+
+void store_build_array_free(struct store_build **b, size_t n)
+{
+	for (size_t i = 0; *b && i < n; i++)
+		store_build_clear(&(*b)[i]);
+	free(*b);
+	*b = NULL;
+}
+
+int64_t store_build_count_above(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = stmt(s, ST_BUILD_COUNT_ABOVE);
+	int64_t n = -1;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
 }
 
 rc_t store_build_list(struct store *s, const char *state, const char *platform,
@@ -695,6 +768,54 @@ rc_t store_job_list_build(struct store *s, int64_t build_id,
 		return db_error(s, "list jobs");
 	}
 	return RC_OK;
+}
+
+/* Every row of a bound job statement into a new array. */
+static rc_t list_jobs(struct store *s, sqlite3_stmt *st, struct store_job **jobs,
+		      size_t *n)
+{
+	size_t cap = 0;
+	int r;
+
+	*jobs = NULL;
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		job_from_row(st, xarray_push(jobs, n, &cap, sizeof **jobs));
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		store_job_array_free(jobs, *n);
+		*n = 0;
+		return db_error(s, "list jobs");
+	}
+	return RC_OK;
+}
+
+rc_t store_job_list_builds(struct store *s, int64_t lo, int64_t hi,
+			   struct store_job **jobs, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_LIST_RANGE);
+
+	sqlite3_bind_int64(st, 1, lo);
+	sqlite3_bind_int64(st, 2, hi);
+	return list_jobs(s, st, jobs, n);
+}
+
+rc_t store_job_list_queued(struct store *s, int limit, struct store_job **jobs,
+			   size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_LIST_QUEUED);
+
+	sqlite3_bind_int(st, 1, limit);
+	return list_jobs(s, st, jobs, n);
+}
+
+rc_t store_job_list_failed(struct store *s, int limit, struct store_job **jobs,
+			   size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_LIST_FAILED);
+
+	sqlite3_bind_int(st, 1, limit);
+	return list_jobs(s, st, jobs, n);
 }
 
 static rc_t scan_jobs(struct store *s, sqlite3_stmt *st, store_job_cb cb,
@@ -1268,6 +1389,37 @@ rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
 	return RC_OK;
 }
 
+rc_t store_log_tail(struct store *s, int64_t job, int attempt, size_t max_bytes,
+		    char **data, size_t *len)
+{
+	sqlite3_stmt *st = stmt(s, ST_LOG_TAIL);
+	char *out = xmalloc(max_bytes + 1);
+	size_t have = 0;
+	int r;
+
+	/* Newest chunk first, each put in front of what was read, until
+	 * max_bytes are in: a log of megabytes costs a chunk or two. */
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int(st, 2, attempt);
+	while (have < max_bytes && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = sqlite3_column_blob(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (n > max_bytes - have) {
+			p += n - (max_bytes - have);
+			n = max_bytes - have;
+		}
+		memcpy(out + max_bytes - have - n, p, n);
+		have += n;
+	}
+	sqlite3_reset(st);
+	memmove(out, out + max_bytes - have, have);
+	out[have] = '\0';
+	*data = out;
+	*len = have;
+	return RC_OK;
+}
+
 rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 			int64_t *next)
 {
@@ -1421,6 +1573,20 @@ rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
 	sqlite3_bind_int64(st, 4, now_ms);
 	sqlite3_bind_int64(st, 5, expires_ms);
 	return step_done(s, st, "create token");
+}
+
+int store_api_token_name(struct store *s, const char *secret_sha256,
+			 char *name, size_t n)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_NAME);
+	int found;
+
+	sqlite3_bind_text(st, 1, secret_sha256, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(name, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return found;
 }
 
 int store_api_token_scope(struct store *s, const char *secret_sha256,

@@ -27,6 +27,7 @@ struct store_build {
 	int64_t created_ms; /* wall clock */
 	int priority;       /* higher runs first */
 	char *spec;         /* the accepted request as JSON text */
+	char *requester;    /* name of the API token that asked, "" if none */
 };
 
 struct store_job {
@@ -98,6 +99,14 @@ rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
 			const char *spec, int64_t *id);
 rc_t store_build_get(struct store *s, int64_t id, struct store_build *out);
 void store_build_clear(struct store_build *b);
+rc_t store_build_set_requester(struct store *s, int64_t id, const char *who);
+/* Builds newest first, from the offset-th (0 = the newest): one page of
+ * the dashboard's matrix. Free with store_build_array_free. */
+rc_t store_build_page(struct store *s, int64_t offset, int limit,
+		      struct store_build **out, size_t *n);
+void store_build_array_free(struct store_build **b, size_t n);
+/* How many builds have an id above id (0: all of them); -1 on error. */
+int64_t store_build_count_above(struct store *s, int64_t id);
 /*
  * Ids of builds newest first: id < before (0 = no bound), having a job
  * in state (NULL = any) and a job on platform (NULL = any).
@@ -112,6 +121,16 @@ rc_t store_job_get(struct store *s, int64_t id, struct store_job *out);
 rc_t store_job_list_build(struct store *s, int64_t build_id,
 			  struct store_job **jobs, size_t *n);
 void store_job_clear(struct store_job *j);
+/* Jobs of the builds with ids lo..hi, newest build first, then by id: one
+ * query for a page of the matrix. */
+rc_t store_job_list_builds(struct store *s, int64_t lo, int64_t hi,
+			   struct store_job **jobs, size_t *n);
+/* Queued jobs (single-flight followers too), oldest first. */
+rc_t store_job_list_queued(struct store *s, int limit, struct store_job **jobs,
+			   size_t *n);
+/* Failed and error jobs, the latest to finish first. */
+rc_t store_job_list_failed(struct store *s, int limit, struct store_job **jobs,
+			   size_t *n);
 /* Deep copy; release dst with store_job_clear. */
 void store_job_copy(struct store_job *dst, const struct store_job *src);
 /* Append a deep copy of j to a growable array (free: store_job_array_free). */
@@ -191,6 +210,11 @@ rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
 		    struct store_log_cursor *cur, size_t max_bytes,
 		    int contiguous, store_log_cb cb, void *ud);
 
+/* The last max_bytes (or fewer) of an attempt's stored log, both streams:
+ * *data is a new NUL-terminated string of *len bytes. */
+rc_t store_log_tail(struct store *s, int64_t job, int attempt, size_t max_bytes,
+		    char **data, size_t *len);
+
 /* The first log seq of an attempt that was not received (0 if none was;
  * cut chunks count as received). */
 rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
@@ -228,6 +252,9 @@ int store_api_token_scope(struct store *s, const char *secret_sha256,
 /* 1 once any token was created (revoking them all does not open the
  * API again): from then on the API needs one. */
 int store_api_tokens_exist(struct store *s);
+/* 1 and its name if a token that was not revoked has this secret hash. */
+int store_api_token_name(struct store *s, const char *secret_sha256,
+			 char *name, size_t n);
 rc_t store_api_token_revoke(struct store *s, const char *name);
 
 /* ---- enrolments: one credential per buildlet ---- */

@@ -1,12 +1,11 @@
 /*
- * assets.h - the dashboard's style sheet, compiled into the binary.
- *
- * The pages embed it in a <style> element, so the output directory holds
- * self-contained files and nothing is fetched at view time (no CDN).
+ * assets.h - the dashboard's style sheet and script, compiled into the
+ * binary and written as style.css and live.js by dashboard_write_assets().
  */
 #ifndef RFARM_DASHBOARD_ASSETS_H
 #define RFARM_DASHBOARD_ASSETS_H
 
-extern const char assets_css[]; /* the whole style sheet, NUL-terminated */
+extern const char assets_css[]; /* style.css, NUL-terminated */
+extern const char assets_js[];  /* live.js, NUL-terminated */
 
 #endif

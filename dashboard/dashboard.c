@@ -1,46 +1,232 @@
 /*
  * dashboard.c - the I/O edge of the dashboard: render, then write.
  *
- * Pages are written with fs_write_atomic (temporary file, fsync, rename),
- * so a web server reading the directory sees the old page or the new one,
- * never half of one. The style sheet is embedded in each page, so one file
- * per page is the whole output.
+ * Every file is written with fs_replace_file (temporary file, rename; no
+ * fsync: a page lost in a crash is rendered again), so a web server
+ * reading the directory sees the old page or the new one, never half of
+ * one. A page is rendered completely before its
+ * file is touched: a render error leaves the old page in place.
  */
 #include "dashboard.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "assets.h"
 #include "fsutil.h"
 #include "xalloc.h"
 
 #define DASH_DIR_MODE 0755  /* created output directories */
 #define DASH_FILE_MODE 0644 /* pages: readable by any web server */
 
-rc_t dashboard_write(const struct dash_snapshot *s, const char *dir,
-		     struct errbuf *eb)
+/* Write dir/sub/name (sub may be NULL) from p[0..n), making directories. */
+static rc_t write_file(const char *dir, const char *sub, const char *name,
+		       const void *p, size_t n, struct errbuf *eb)
+{
+	char *d = NULL, *path = NULL;
+	rc_t rc;
+
+	if (!dir || !dir[0]) {
+		errbuf_set(eb, "dashboard: no output directory");
+		return RC_INVALID;
+	}
+	d = sub ? xasprintf("%s/%s", dir, sub) : xstrdup(dir);
+	rc = fs_mkdirs(d, DASH_DIR_MODE, eb);
+	if (rc)
+		goto out;
+	path = xasprintf("%s/%s", d, name);
+	/* pages can always be rendered again: no fsync per file */
+	rc = fs_replace_file(path, p, n, DASH_FILE_MODE, eb);
+out:
+	free(path);
+	free(d);
+	return rc;
+}
+
+/* Say which page failed to render, then pass rc on. */
+static rc_t render_failed(rc_t rc, const char *sub, const char *name,
+			  struct errbuf *eb)
+{
+	errbuf_set(eb, "render %s%s%s: %s", sub ? sub : "", sub ? "/" : "",
+		   name, rc_str(rc));
+	return rc;
+}
+
+/* Write a rendered page (page->err already checked by the caller). */
+static rc_t write_buf(const char *dir, const char *sub, const char *name,
+		      struct buf *page, struct errbuf *eb)
+{
+	return write_file(dir, sub, name, buf_cstr(page), page->len, eb);
+}
+
+rc_t dashboard_write_assets(const char *dir, struct errbuf *eb)
+{
+	rc_t rc = write_file(dir, NULL, "style.css", assets_css,
+			     strlen(assets_css), eb);
+
+	if (!rc)
+		rc = write_file(dir, NULL, "live.js", assets_js,
+				strlen(assets_js), eb);
+	return rc;
+}
+
+rc_t dashboard_write_index(const struct dash_index *ix, const char *dir,
+			   struct errbuf *eb)
 {
 	struct buf page;
-	char *path = NULL;
+	char name[32];
 	rc_t rc;
 
 	buf_init(&page, 0, 0);
-	if (!s || !dir || !dir[0]) {
-		errbuf_set(eb, "dashboard: no snapshot or no output directory");
+	if (!ix) {
+		errbuf_set(eb, "dashboard: no index to write");
 		rc = RC_INVALID;
 		goto out;
 	}
-	rc = fs_mkdirs(dir, DASH_DIR_MODE, eb);
-	if (rc)
-		goto out;
-	rc = dashboard_render_index(s, &page);
+	if (ix->page <= 1)
+		snprintf(name, sizeof name, "index.html");
+	else
+		snprintf(name, sizeof name, "page-%d.html", ix->page);
+	rc = dashboard_render_index(ix, &page);
 	if (rc) {
-		errbuf_set(eb, "render %s/index.html: %s", dir, rc_str(rc));
+		render_failed(rc, NULL, name, eb);
 		goto out;
 	}
-	path = xasprintf("%s/index.html", dir);
-	rc = fs_write_atomic(path, buf_cstr(&page), page.len, DASH_FILE_MODE, eb);
+	rc = write_buf(dir, NULL, name, &page, eb);
+	if (rc || ix->page > 1)
+		goto out;
+	/* The first page has a JSON twin for scripts and live.js. */
+	buf_reset(&page);
+	rc = dashboard_render_index_json(ix, &page);
+	if (rc) {
+		render_failed(rc, NULL, "index.json", eb);
+		goto out;
+	}
+	rc = write_buf(dir, NULL, "index.json", &page, eb);
 out:
-	free(path);
 	buf_free(&page);
 	return rc;
+}
+
+rc_t dashboard_write_build(const struct dash_header *h,
+			   const struct dash_build *b, const char *dir,
+			   struct errbuf *eb)
+{
+	struct buf page;
+	char name[48];
+	rc_t rc;
+
+	buf_init(&page, 0, 0);
+	if (!h || !b) {
+		errbuf_set(eb, "dashboard: no build to write");
+		rc = RC_INVALID;
+		goto out;
+	}
+	snprintf(name, sizeof name, "%" PRId64 ".html", b->id);
+	rc = dashboard_render_build(h, b, &page);
+	if (rc) {
+		render_failed(rc, "builds", name, eb);
+		goto out;
+	}
+	rc = write_buf(dir, "builds", name, &page, eb);
+	if (rc)
+		goto out;
+	buf_reset(&page);
+	snprintf(name, sizeof name, "%" PRId64 ".json", b->id);
+	rc = dashboard_render_build_json(b, &page);
+	if (rc) {
+		render_failed(rc, "builds", name, eb);
+		goto out;
+	}
+	rc = write_buf(dir, "builds", name, &page, eb);
+out:
+	buf_free(&page);
+	return rc;
+}
+
+rc_t dashboard_write_job(const struct dash_header *h,
+			 const struct dash_build *b, const struct dash_job *j,
+			 const struct dash_log_piece *log, size_t n_pieces,
+			 const char *dir, struct errbuf *eb)
+{
+	struct buf page;
+	char name[48];
+	rc_t rc;
+
+	buf_init(&page, 0, 0);
+	if (!h || !j) {
+		errbuf_set(eb, "dashboard: no job to write");
+		rc = RC_INVALID;
+		goto out;
+	}
+	/* The raw log first: the page links to it. */
+	snprintf(name, sizeof name, "%" PRId64 ".log", j->id);
+	rc = dashboard_render_log_text(log, n_pieces, &page);
+	if (rc) {
+		render_failed(rc, "jobs", name, eb);
+		goto out;
+	}
+	rc = write_buf(dir, "jobs", name, &page, eb);
+	if (rc)
+		goto out;
+	buf_reset(&page);
+	snprintf(name, sizeof name, "%" PRId64 ".html", j->id);
+	rc = dashboard_render_job(h, b, j, log, n_pieces, &page);
+	if (rc) {
+		render_failed(rc, "jobs", name, eb);
+		goto out;
+	}
+	rc = write_buf(dir, "jobs", name, &page, eb);
+out:
+	buf_free(&page);
+	return rc;
+}
+
+/* The three list pages differ only in renderer and name. */
+static rc_t write_list(const char *name, rc_t rc, struct buf *page,
+		       const char *dir, struct errbuf *eb)
+{
+	if (rc)
+		rc = render_failed(rc, NULL, name, eb);
+	else
+		rc = write_buf(dir, NULL, name, page, eb);
+	buf_free(page);
+	return rc;
+}
+
+rc_t dashboard_write_buildlets(const struct dash_header *h,
+			       const struct dash_buildlet *v, size_t n,
+			       const char *dir, struct errbuf *eb)
+{
+	struct buf page;
+
+	buf_init(&page, 0, 0);
+	return write_list("buildlets.html",
+			  dashboard_render_buildlets(h, v, n, &page), &page,
+			  dir, eb);
+}
+
+rc_t dashboard_write_queue(const struct dash_header *h,
+			   const struct dash_job *v, size_t n, const char *dir,
+			   struct errbuf *eb)
+{
+	struct buf page;
+
+	buf_init(&page, 0, 0);
+	return write_list("queue.html", dashboard_render_queue(h, v, n, &page),
+			  &page, dir, eb);
+}
+
+rc_t dashboard_write_failures(const struct dash_header *h,
+			      const struct dash_failure *v, size_t n,
+			      const char *dir, struct errbuf *eb)
+{
+	struct buf page;
+
+	buf_init(&page, 0, 0);
+	return write_list("failures.html",
+			  dashboard_render_failures(h, v, n, &page), &page,
+			  dir, eb);
 }

@@ -1,10 +1,35 @@
 /*
- * dashboard.h - static HTML pages rendered from a snapshot of the store.
+ * dashboard.h - static pages rendered from a snapshot of the store.
  *
- * The dashboard never opens the database: the coordinator hands it a
- * snapshot (plain structs, borrowed strings) and it writes files into a
- * directory by atomic rename, so the directory can be served by the
- * coordinator or by any web server.
+ * The dashboard never opens the database: the coordinator (or `rfarm
+ * dashboard`) hands it plain structs with borrowed strings, and it writes
+ * files into a directory by atomic rename, so the directory can be served
+ * by the coordinator or by any web server or object store.
+ *
+ * The pages (all links relative, so the directory works under any prefix):
+ *
+ *   index.html, page-2.html ...  the matrix, newest builds first; its JSON
+ *                                twin index.json (first page)
+ *   builds/ID.html, builds/ID.json   a build: request, jobs, attempts,
+ *                                artifacts
+ *   jobs/ID.html, jobs/ID.log    a job's log (escaped, line anchors #L12,
+ *                                stdout/stderr told apart) and its raw text
+ *   buildlets.html, queue.html, failures.html
+ *   style.css, live.js           the one style sheet and the one script
+ *
+ * Markup the browser test and live.js rely on (keep it stable):
+ *   - a matrix cell of a job is
+ *       <a class="cell s-STATE" href="jobs/ID.html" data-job="ID"
+ *          data-state="STATE" title="...">SYMBOL TEXT</a>
+ *     (STATE: queued dispatched running passed failed cancelled error;
+ *     a job answered from the cache also has class "cached")
+ *   - a job page holds the log in <pre id="log" data-job="ID"
+ *     data-state="STATE">, one <span id="Ln" class="out|err|cut"> per line
+ *     (n from 1); while the job is not final live.js follows
+ *     /api/v1/jobs/ID/log?follow=1 and appends lines the same way.
+ *
+ * Everything from users or builds is escaped; every function here is pure
+ * (no I/O, no clock) except the dashboard_write_* ones.
  */
 #ifndef RFARM_DASHBOARD_H
 #define RFARM_DASHBOARD_H
@@ -15,41 +40,165 @@
 #include "buf.h"
 #include "rc.h"
 
+#define DASH_PAGE_BUILDS 50 /* builds per index page */
+
+struct dash_attempt {
+	int n;                /* attempt number, from 1 */
+	const char *buildlet; /* where it ran, "" if never dispatched */
+	int64_t dispatched_ms;/* wall clock; 0 if not */
+	int64_t started_ms;   /* 0 if it never started */
+	int64_t finished_ms;  /* 0 if not finished */
+	int64_t duration_ms;  /* process wall time; 0 if none */
+	int exit_code;        /* -1 if none */
+	int signal;           /* 0 if none */
+	const char *error;    /* infrastructure error / why it was lost, "" */
+};
+
+struct dash_artifact {
+	const char *name;     /* path inside the job's work dir */
+	const char *sha256;   /* hex digest; the download is
+				 /api/v1/jobs/JOB/artifacts/NAME */
+	int64_t size;         /* bytes */
+};
+
 struct dash_job {
 	int64_t id;           /* job id */
+	int64_t build_id;     /* its build */
 	const char *platform; /* "goos/goarch" */
 	const char *state;    /* queued|dispatched|running|passed|failed|cancelled|error */
+	int cached;           /* answered from the cache (cached_from set) */
+	int64_t cached_from;  /* the job it was answered from; 0 if none */
 	int exit_code;        /* exit status, -1 if none */
+	int signal;           /* 0 if none */
+	int64_t created_ms;   /* wall clock */
+	int64_t started_ms;   /* 0 if not started */
+	int64_t finished_ms;  /* 0 if not final */
 	int64_t duration_ms;  /* 0 if not finished */
+	const char *buildlet; /* of the current or last attempt, "" if none */
 	const char *error;    /* infrastructure error text, "" if none */
+	const char *reason;   /* why a queued job waits, "" if none */
+	/* Build and job pages only (may be NULL/0 elsewhere): */
+	const struct dash_attempt *attempts;
+	size_t n_attempts;
+	const struct dash_artifact *artifacts;
+	size_t n_artifacts;
 };
 
 struct dash_build {
-	int64_t id;            /* build id */
-	int64_t created_ms;    /* wall clock, ms since the epoch */
-	const char *command;   /* the command or script, as one line */
-	struct dash_job *jobs; /* its jobs */
+	int64_t id;              /* build id */
+	int64_t created_ms;      /* wall clock, ms since the epoch */
+	const char *command;     /* the command or script, as one line */
+	const char *source;      /* "git URL ref REF", "tarball SHA256", "" */
+	const char *commit;      /* resolved commit (git), "" if none */
+	const char *requester;   /* who asked (token name), "" if unknown */
+	const char *const *env;  /* "K=V" each */
+	size_t n_env;
+	const char *const *labels;
+	size_t n_labels;
+	const struct dash_job *jobs; /* its jobs, by platform */
 	size_t n_jobs;
 };
 
-struct dash_snapshot {
-	struct dash_build *builds;  /* newest first */
-	size_t n_builds;
-	const char *const *platforms; /* matrix columns, in order */
-	size_t n_platforms;
-	int buildlets_connected;    /* for the header line */
-	int jobs_queued;            /* for the header line */
-	int64_t now_ms;             /* rendering time, wall clock */
+/* The line at the top of every page. */
+struct dash_header {
+	int buildlets_connected;
+	int jobs_queued;
+	int64_t now_ms;          /* rendering time, wall clock */
 };
 
-/* Append index.html for s to out (pure; no I/O). */
-rc_t dashboard_render_index(const struct dash_snapshot *s, struct buf *out);
+/* One page of the matrix. */
+struct dash_index {
+	struct dash_header h;
+	const struct dash_build *builds; /* this page's builds, newest first */
+	size_t n_builds;
+	const char *const *platforms;    /* columns, in order */
+	size_t n_platforms;
+	int page;                /* 1 for index.html, 2 for page-2.html ... */
+	int n_pages;             /* how many pages there are (>= 1) */
+};
 
-/* Write index.html (its style sheet is inline) into dir, atomically. */
-rc_t dashboard_write(const struct dash_snapshot *s, const char *dir,
-		     struct errbuf *eb);
+/* A piece of a job's log, in order. stream 1 stdout, 2 stderr; a cut
+ * marker ("[rfarm: N bytes of log cut here]") is its own piece with
+ * stream 0. Lines may span pieces. */
+struct dash_log_piece {
+	int stream;
+	const char *data;
+	size_t len;
+};
 
-/* Append s HTML-escaped (& < > " ') to out. */
+struct dash_buildlet {
+	const char *name;
+	const char *host_type;
+	const char *const *platforms;
+	size_t n_platforms;
+	const char *const *labels;
+	size_t n_labels;
+	int capacity;
+	int running;             /* jobs it runs now */
+	const int64_t *jobs;     /* their ids */
+	size_t n_jobs;
+	const char *version;     /* "" if never connected */
+	int connected;
+	int64_t last_seen_ms;    /* wall clock; 0 if never */
+	int drained;
+	const char *credential;  /* enrolled|key|open|revoked|expired|"" */
+};
+
+/* A failed or error job with the end of its log. */
+struct dash_failure {
+	const struct dash_job *job;
+	const char *command;     /* its build's command line */
+	const char *log_tail;    /* the last lines of its log (raw bytes) */
+	size_t log_tail_len;
+};
+
+/* ---- pure renderers: append to out, return out's first error ---- */
+rc_t dashboard_render_index(const struct dash_index *ix, struct buf *out);
+rc_t dashboard_render_index_json(const struct dash_index *ix, struct buf *out);
+rc_t dashboard_render_build(const struct dash_header *h,
+			    const struct dash_build *b, struct buf *out);
+rc_t dashboard_render_build_json(const struct dash_build *b, struct buf *out);
+rc_t dashboard_render_job(const struct dash_header *h,
+			  const struct dash_build *b, const struct dash_job *j,
+			  const struct dash_log_piece *log, size_t n_pieces,
+			  struct buf *out);
+/* The raw text of a log (what jobs/ID.log holds): pieces in order, cut
+ * markers included. */
+rc_t dashboard_render_log_text(const struct dash_log_piece *log,
+			       size_t n_pieces, struct buf *out);
+rc_t dashboard_render_buildlets(const struct dash_header *h,
+				const struct dash_buildlet *v, size_t n,
+				struct buf *out);
+/* Queued jobs, longest waiting first; wait time = now - created. */
+rc_t dashboard_render_queue(const struct dash_header *h,
+			    const struct dash_job *v, size_t n, struct buf *out);
+rc_t dashboard_render_failures(const struct dash_header *h,
+			       const struct dash_failure *v, size_t n,
+			       struct buf *out);
+
+/* ---- writers: render, then write into dir by atomic rename (0644),
+ * making dir (and dir/builds, dir/jobs) as needed; eb says what failed. */
+rc_t dashboard_write_assets(const char *dir, struct errbuf *eb);
+rc_t dashboard_write_index(const struct dash_index *ix, const char *dir,
+			   struct errbuf *eb);
+rc_t dashboard_write_build(const struct dash_header *h,
+			   const struct dash_build *b, const char *dir,
+			   struct errbuf *eb);
+rc_t dashboard_write_job(const struct dash_header *h,
+			 const struct dash_build *b, const struct dash_job *j,
+			 const struct dash_log_piece *log, size_t n_pieces,
+			 const char *dir, struct errbuf *eb);
+rc_t dashboard_write_buildlets(const struct dash_header *h,
+			       const struct dash_buildlet *v, size_t n,
+			       const char *dir, struct errbuf *eb);
+rc_t dashboard_write_queue(const struct dash_header *h,
+			   const struct dash_job *v, size_t n, const char *dir,
+			   struct errbuf *eb);
+rc_t dashboard_write_failures(const struct dash_header *h,
+			      const struct dash_failure *v, size_t n,
+			      const char *dir, struct errbuf *eb);
+
+/* Append s HTML-escaped (& < > " '; invalid UTF-8 becomes U+FFFD). */
 void html_escape(struct buf *out, const char *s);
 
 #endif

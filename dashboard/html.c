@@ -1,24 +1,28 @@
 /*
- * html.c - HTML escaping and the small builders of html.h.
+ * html.c - escaping and the small builders of html.h.
  *
- * Escaping copies runs of harmless bytes in one append, so escaping a long
- * command costs about one memcpy. Control characters other than tab, CR and
- * LF are replaced by U+FFFD: they are parse errors in HTML and would only
- * confuse whoever reads the page.
+ * The escapers copy runs of harmless bytes in one append, so escaping a
+ * long log costs about one memcpy. Anything that is not valid UTF-8, and
+ * control characters other than tab, LF and CR, become U+FFFD: invalid
+ * bytes would make the whole page or JSON document invalid, and control
+ * characters are parse errors in HTML that only confuse whoever reads.
  */
 #include "html.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
 #include "dashboard.h"
+#include "utf8.h"
 
-#define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
-#define ELLIPSIS "\xE2\x80\xA6"         /* U+2026 in UTF-8 */
+#define ELLIPSIS "\xE2\x80\xA6" /* U+2026 */
+#define EN_DASH "\xE2\x80\x93"  /* U+2013 */
 
-/* The replacement text for c, or NULL when c may be copied as is. */
-static const char *escape_of(unsigned char c)
+/* The entity for an ASCII byte, U+FFFD for a control byte, NULL if the
+ * byte may be copied as is. */
+static const char *html_ascii(unsigned char c)
 {
 	switch (c) {
 	case '&':
@@ -36,22 +40,46 @@ static const char *escape_of(unsigned char c)
 	case '\r':
 		return NULL;
 	default:
-		return (c < 0x20 || c == 0x7f) ? REPLACEMENT_CHAR : NULL;
+		return (c < 0x20 || c == 0x7f) ? UTF8_REPLACEMENT : NULL;
 	}
+}
+
+/*
+ * What to write for the character at s[i..n): NULL to copy its *len bytes
+ * as they are, or the text that replaces them.
+ */
+static const char *html_char(const unsigned char *s, size_t n, size_t *len)
+{
+	uint32_t cp;
+
+	if (s[0] < 0x80) {
+		*len = 1;
+		return html_ascii(s[0]);
+	}
+	*len = utf8_decode(s, n, &cp);
+	if (*len == 0) {
+		*len = 1; /* one invalid byte, one replacement */
+		return UTF8_REPLACEMENT;
+	}
+	return cp <= 0x9F ? UTF8_REPLACEMENT : NULL; /* C1 controls */
 }
 
 void html_escape_n(struct buf *out, const char *s, size_t n)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t run = 0; /* start of the pending run of harmless bytes */
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *e = escape_of((unsigned char)s[i]);
+	while (i < n) {
+		size_t len;
+		const char *e = html_char(u + i, n - i, &len);
 
-		if (!e)
-			continue;
-		buf_append(out, s + run, i - run);
-		buf_puts(out, e);
-		run = i + 1;
+		if (e) {
+			buf_append(out, s + run, i - run);
+			buf_puts(out, e);
+			run = i + len;
+		}
+		i += len;
 	}
 	buf_append(out, s + run, n - run);
 }
@@ -111,6 +139,136 @@ void html_time(struct buf *out, int64_t wall_ms)
 {
 	char t[40];
 
+	if (wall_ms <= 0) {
+		buf_puts(out, EN_DASH);
+		return;
+	}
 	clock_format_rfc3339(wall_ms, t, sizeof t);
 	buf_printf(out, "<time datetime=\"%s\">%s</time>", t, t);
+}
+
+void html_size(struct buf *out, int64_t bytes)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		buf_printf(out, "%" PRId64 " B", bytes < 0 ? 0 : bytes);
+		return;
+	}
+	v /= 1024;
+	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1024;
+		u++;
+	}
+	buf_printf(out, "%.1f %s", v, units[u]);
+}
+
+void html_url_path(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~/", c)) {
+			buf_putc(out, (char)c);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			buf_append(out, e, 3);
+		}
+	}
+}
+
+/* The JSON escape of an ASCII byte into e[8]; returns its length, or 0
+ * when the byte is copied as is. */
+static int jsonw_ascii(unsigned char c, char e[8])
+{
+	const char *two = NULL;
+
+	switch (c) {
+	case '"':
+		two = "\\\"";
+		break;
+	case '\\':
+		two = "\\\\";
+		break;
+	case '\n':
+		two = "\\n";
+		break;
+	case '\t':
+		two = "\\t";
+		break;
+	case '\r':
+		two = "\\r";
+		break;
+	}
+	if (two) {
+		memcpy(e, two, 2);
+		return 2;
+	}
+	if (c < 0x20 || c == '<' || c == '>' || c == '&')
+		return snprintf(e, 8, "\\u%04x", c);
+	return 0;
+}
+
+/* Escape of the character at s[0..n) into e[8] (0: copy *len bytes). */
+static int jsonw_char(const unsigned char *s, size_t n, size_t *len, char e[8])
+{
+	uint32_t cp;
+
+	if (s[0] < 0x80) {
+		*len = 1;
+		return jsonw_ascii(s[0], e);
+	}
+	*len = utf8_decode(s, n, &cp);
+	if (*len == 0) {
+		*len = 1;
+		return snprintf(e, 8, "\\ufffd");
+	}
+	if (cp == 0x2028 || cp == 0x2029) /* line breaks to JavaScript */
+		return snprintf(e, 8, "\\u%04x", (unsigned)cp);
+	return 0;
+}
+
+void jsonw_str_n(struct buf *out, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+	char e[8];
+
+	buf_putc(out, '"');
+	while (i < n) {
+		size_t len;
+		int elen = jsonw_char(u + i, n - i, &len, e);
+
+		if (elen) {
+			buf_append(out, s + run, i - run);
+			buf_append(out, e, (size_t)elen);
+			run = i + len;
+		}
+		i += len;
+	}
+	buf_append(out, s + run, n - run);
+	buf_putc(out, '"');
+}
+
+void jsonw_str(struct buf *out, const char *s)
+{
+	jsonw_str_n(out, s ? s : "", s ? strlen(s) : 0);
+}
+
+void jsonw_time(struct buf *out, int64_t wall_ms)
+{
+	char t[40];
+
+	if (wall_ms <= 0) {
+		buf_puts(out, "null");
+		return;
+	}
+	clock_format_rfc3339(wall_ms, t, sizeof t);
+	buf_printf(out, "\"%s\"", t);
 }

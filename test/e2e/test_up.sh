@@ -31,7 +31,7 @@ check "the job's work directory is under DATA/work" test -d "$DATA/work"
 
 dashboard_links_job() {
   curl -sf "$RFARM_URL/" -o "$T/index.html" &&
-    grep -q "/api/v1/jobs/$j/log" "$T/index.html"
+    grep -q "href=\"jobs/$j.html\"" "$T/index.html"
 }
 check "dashboard links the job's log (within a re-render)" wait_for 3 dashboard_links_job
 check "dashboard is HTML" grep -qi '<html' "$T/index.html"

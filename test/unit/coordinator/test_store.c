@@ -28,7 +28,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The number of migrations in store.c; bump it with a new migration. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* ---- fixture ---------------------------------------------------------- */
 

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Benchmark: the dashboard of a large history. dashbench fills a database
+# through the store API with BUILDS builds x PLATFORMS jobs (default
+# 10,000 x 8; every job run once with a short log, a few failed), then
+# times the coordinator's path for the first index page (what a change
+# rewrites) and every index page; `rfarm dashboard` then writes every
+# page (index, builds, jobs and their logs, lists) and says how long it
+# took. Prints figures; not a test.
+set -euo pipefail
+RFARM=${RFARM:?set RFARM to a Release rfarm binary}
+DASHBENCH=${DASHBENCH:-$(dirname "$RFARM")/bench/dashbench}
+BUILDS=${BUILDS:-10000}
+PLATFORMS=${PLATFORMS:-8}
+T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-bench.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+"$DASHBENCH" "$T" "$BUILDS" "$PLATFORMS"
+echo "rfarm dashboard (every page): $("$RFARM" dashboard --data "$T" --out "$T/all")"
+echo "files: $(find "$T/all" -type f | wc -l), $(du -sh "$T/all" | cut -f1)"

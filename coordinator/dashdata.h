@@ -1,0 +1,70 @@
+/*
+ * dashdata.h - the dashboard's pages, built from the store alone.
+ *
+ * Each function here reads what one page shows from the store into the
+ * plain structs of dashboard.h and has the dashboard write it. Nothing
+ * here knows struct coord: the coordinator (dash.c, which decides *when*
+ * a page is rewritten) and `rfarm dashboard` (which rewrites them all from
+ * a database on disk) share it. What only a running coordinator knows
+ * (which buildlets are connected) comes in through struct dashdata.
+ */
+#ifndef RFARM_COORD_DASHDATA_H
+#define RFARM_COORD_DASHDATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dashboard.h"
+#include "rc.h"
+#include "store.h"
+
+#define DASHDATA_QUEUE_MAX 1000   /* jobs on queue.html */
+#define DASHDATA_FAILURES 50      /* jobs on failures.html */
+#define DASHDATA_TAIL_LINES 20    /* log lines per failure */
+
+struct dashdata {
+	struct store *store;       /* read from */
+	const char *dir;           /* pages go here */
+	struct dash_header h;      /* the line on top of every page */
+	/* How a connected buildlet proved itself ("enrolled", "key",
+	 * "open"), NULL if it has no session. NULL offline: nothing is
+	 * connected. */
+	const char *(*session_how)(void *ud, const char *name);
+	void *ud;                  /* for session_how */
+	size_t pages;              /* pages written so far (a page and its
+				      twin, .json or .log, count as one) */
+};
+
+/* Fill d->h: queued jobs from the store, now_ms, and connected. */
+void dashdata_header(struct dashdata *d, int connected, int64_t now_ms);
+
+/* Index page `page` (1: index.html and index.json, 2: page-2.html ...);
+ * *n_pages (may be NULL) gets how many pages there are. A page past the
+ * end writes nothing. */
+rc_t dashdata_index(struct dashdata *d, int page, int *n_pages,
+		    struct errbuf *eb);
+/* Remove page-N.html files from N = n_pages + 1 on (after a purge). */
+void dashdata_prune_pages(struct dashdata *d, int n_pages);
+/* The index page that shows build id (1 for the newest 50), 0 if the
+ * store cannot say. */
+int dashdata_page_of(struct dashdata *d, int64_t build);
+
+/* builds/ID.html and .json; with jobs, every job page of the build too.
+ * RC_NOT_FOUND if there is no such build. */
+rc_t dashdata_build(struct dashdata *d, int64_t id, int jobs,
+		    struct errbuf *eb);
+/* jobs/ID.html and .log. *build (may be NULL) gets its build id and
+ * *final whether it has ended. RC_NOT_FOUND if there is no such job. */
+rc_t dashdata_job(struct dashdata *d, int64_t id, int64_t *build, int *final,
+		  struct errbuf *eb);
+
+rc_t dashdata_buildlets(struct dashdata *d, struct errbuf *eb);
+rc_t dashdata_queue(struct dashdata *d, struct errbuf *eb);
+rc_t dashdata_failures(struct dashdata *d, struct errbuf *eb);
+
+/* Every page: assets, index pages, builds with their jobs, buildlets,
+ * queue, failures. Goes on past a page that fails (the first error is
+ * returned, in eb). */
+rc_t dashdata_all(struct dashdata *d, struct errbuf *eb);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * test_dashdata.c - the dashboard's pages from a fixture database.
+ *
+ * A real SQLite store (through the store API) holds builds in every
+ * state, a cached job, a capped log, a buildlet and a revoked enrolment,
+ * with <script>, quotes, & and invalid UTF-8 in every field that takes
+ * them. dashdata writes every page with the real dashboard writers into a
+ * temporary directory; the tests read the files back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dashdata.h"
+#include "fsutil.h"
+#include "store.h"
+#include "xalloc.h"
+
+#define NOW 1700000000000LL
+#define HOSTILE "<script>alert(1)</script>\"&amp;'"
+
+struct fx {
+	char *dir;          /* temporary directory */
+	char *out;          /* dir/dash: the pages */
+	struct store *s;    /* dir/rfarm.db */
+	struct dashdata d;  /* reads s, writes out */
+	int64_t build_ok;   /* passed + failed + cached jobs, hostile spec */
+	int64_t build_live; /* running + queued jobs */
+	int64_t passed, failed, cached, running, queued, capped; /* job ids */
+};
+
+/* A finished attempt 1 of job with these log lines (stream 1 or 2). */
+static void run_job(struct store *s, int64_t job, enum job_state st, int code,
+		    const char *const *lines, const int *streams, size_t n)
+{
+	int64_t cut;
+
+	assert_int_equal(store_job_dispatch(s, job, 1, "b1", NOW + 10), RC_OK);
+	assert_int_equal(store_job_started(s, job, 1, NOW + 20), RC_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(store_log_append(s, job, 1, (int64_t)i, streams[i],
+						  lines[i], strlen(lines[i]), 0,
+						  &cut), RC_OK);
+	if (st != JOB_RUNNING)
+		assert_int_equal(store_job_finish(s, job, 1, st, code, 0, 1500,
+						  st == JOB_ERROR ? HOSTILE "\xff" : "",
+						  NOW + 2000), RC_OK);
+}
+
+static void fixture_ok_build(struct fx *f)
+{
+	static const char *const ok_log[] = {"compiling <b>&amp;\n",
+					     "warning: \xff\xfe bad bytes\n",
+					     "PASS\n"};
+	static const int ok_streams[] = {1, 2, 1};
+	const char *spec = "{\"command\":[\"make\",\"" "<script>alert(1)</script>"
+			   "\",\"\\\"q\\\"\",\"&\"],\"env\":{\"K\":\"<v>&\\\"\"},"
+			   "\"labels\":[\"<l>\"],\"source\":{\"git\":{\"url\":"
+			   "\"https://x/<r>.git\",\"ref\":\"main&\"}}}";
+	struct store_artifact art = {"out/<a>&\xff.bin", "ab12", 42};
+	const char *fail_log[30];
+	int fail_streams[30];
+	char lines[30][32];
+	struct store_job from;
+
+	assert_int_equal(store_build_insert(f->s, NOW, 0, spec, &f->build_ok), RC_OK);
+	assert_int_equal(store_build_set_requester(f->s, f->build_ok,
+						   "alice<script>&\"\xff"), RC_OK);
+	assert_int_equal(store_job_insert(f->s, f->build_ok, "linux/amd64", "[]", 0,
+					  NOW, &f->passed), RC_OK);
+	assert_int_equal(store_job_insert(f->s, f->build_ok, "linux/arm64", "[]", 0,
+					  NOW, &f->failed), RC_OK);
+	assert_int_equal(store_job_insert(f->s, f->build_ok, "darwin/arm64", "[]", 0,
+					  NOW, &f->cached), RC_OK);
+	run_job(f->s, f->passed, JOB_PASSED, 0, ok_log, ok_streams, 3);
+	assert_int_equal(store_artifacts_set(f->s, f->passed, &art, 1), RC_OK);
+	assert_int_equal(store_job_set_commit(f->s, f->passed,
+					      "c0ffee<script>"), RC_OK);
+	/* 30 lines: the failures page shows the last 20. */
+	for (int i = 0; i < 30; i++) {
+		snprintf(lines[i], sizeof lines[i], "fail-line-%02d <x>\n", i + 1);
+		fail_log[i] = lines[i];
+		fail_streams[i] = i % 2 ? 2 : 1;
+	}
+	run_job(f->s, f->failed, JOB_FAILED, 2, fail_log, fail_streams, 30);
+	assert_int_equal(store_job_get(f->s, f->passed, &from), RC_OK);
+	assert_int_equal(store_job_answer_from(f->s, f->cached, &from, NOW + 3000),
+			 RC_OK);
+	store_job_clear(&from);
+}
+
+static void fixture_live_build(struct fx *f)
+{
+	static const char *const run_log[] = {"still going\n"};
+	static const int one[] = {1};
+	char big[400];
+	int64_t cut, error_job;
+
+	assert_int_equal(store_build_insert(f->s, NOW + 5000, 0,
+					    "{\"script\":\"echo live\"}",
+					    &f->build_live), RC_OK);
+	assert_int_equal(store_job_insert(f->s, f->build_live, "linux/amd64", "[]",
+					  0, NOW + 5000, &f->running), RC_OK);
+	assert_int_equal(store_job_insert(f->s, f->build_live, "plan9/<p>", "[]",
+					  0, NOW + 5000, &f->queued), RC_OK);
+	assert_int_equal(store_job_insert(f->s, f->build_live, "linux/386", "[]",
+					  0, NOW + 5000, &f->capped), RC_OK);
+	assert_int_equal(store_job_insert(f->s, f->build_live, "linux/riscv64", "[]",
+					  0, NOW + 5000, &error_job), RC_OK);
+	run_job(f->s, f->running, JOB_RUNNING, 0, run_log, one, 1);
+	assert_int_equal(store_job_set_reason(f->s, f->queued,
+					      "waiting for <b>a plan9</b> & \"more\""),
+			 RC_OK);
+	/* A log over its cap of 1000 bytes: head, a cut, the tail. */
+	assert_int_equal(store_job_dispatch(f->s, f->capped, 1, "b1", NOW), RC_OK);
+	for (int i = 0; i < 10; i++) {
+		memset(big, 'a' + i, sizeof big - 1);
+		big[sizeof big - 2] = '\n';
+		big[sizeof big - 1] = '\0';
+		assert_int_equal(store_log_append(f->s, f->capped, 1, i, 1, big,
+						  strlen(big), 1000, &cut), RC_OK);
+	}
+	run_job(f->s, error_job, JOB_ERROR, -1, NULL, NULL, 0);
+}
+
+static void fixture_buildlets(struct fx *f)
+{
+	struct store_buildlet b = {"b1", "linux-amd64", "[\"linux/amd64\"]",
+				   "[\"<fast>\"]", "0.1.0", 2, NOW, NOW, 0};
+
+	assert_int_equal(store_buildlet_upsert(f->s, &b), RC_OK);
+	assert_int_equal(store_enrol_put(f->s, "gone-one", "linux-arm64", "[]",
+					 "00", NOW, 0), RC_OK);
+	assert_int_equal(store_enrol_revoke(f->s, "gone-one"), RC_OK);
+}
+
+static int setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+	struct fx *f = xcalloc(1, sizeof *f);
+	struct errbuf eb = {""};
+	char *path;
+
+	f->dir = xasprintf("%s/rfarm-test-dashdata.XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(f->dir))
+		return -1;
+	path = xasprintf("%s/rfarm.db", f->dir);
+	f->out = xasprintf("%s/dash", f->dir);
+	if (store_open(path, &f->s, &eb)) {
+		fprintf(stderr, "store_open: %s\n", eb.msg);
+		return -1;
+	}
+	free(path);
+	fixture_ok_build(f);
+	fixture_live_build(f);
+	fixture_buildlets(f);
+	assert_int_equal(store_flush(f->s), RC_OK);
+	f->d = (struct dashdata){.store = f->s, .dir = f->out};
+	dashdata_header(&f->d, 0, NOW + 10000);
+	if (dashdata_all(&f->d, &eb)) {
+		fprintf(stderr, "dashdata_all: %s\n", eb.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	int r = system(cmd);
+
+	store_close(&f->s);
+	free(cmd);
+	free(f->out);
+	free(f->dir);
+	free(f);
+	return r == 0 ? 0 : -1;
+}
+
+/* The file at out/NAME (printf-style), NUL-terminated; fails if missing. */
+static char *page(struct fx *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static char *page(struct fx *f, const char *fmt, ...)
+{
+	char name[128], *path, *text = NULL;
+	size_t len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof name, fmt, ap);
+	va_end(ap);
+	path = xasprintf("%s/%s", f->out, name);
+	if (fs_read_all(path, 64 << 20, &text, &len, NULL)) {
+		fprintf(stderr, "missing page %s\n", name);
+		fail();
+	}
+	free(path);
+	return text;
+}
+
+static void has(const char *text, const char *needle)
+{
+	if (!strstr(text, needle)) {
+		fprintf(stderr, "expected to find [%s]\n", needle);
+		fail();
+	}
+}
+
+static void lacks(const char *text, const char *needle)
+{
+	if (strstr(text, needle)) {
+		fprintf(stderr, "did not expect [%s]\n", needle);
+		fail();
+	}
+}
+
+/* Nothing a user or a build wrote comes out as markup or bad UTF-8. */
+static void safe(const char *text)
+{
+	lacks(text, "<script>");
+	lacks(text, "<b>");
+	lacks(text, "\xff");
+	lacks(text, "\xfe");
+}
+
+static char *cell(int64_t job, const char *state)
+{
+	return xasprintf("href=\"jobs/%lld.html\" data-job=\"%lld\" "
+			 "data-state=\"%s\"", (long long)job, (long long)job, state);
+}
+
+static void test_every_page_written(void **state)
+{
+	struct fx *f = *state;
+	const char *names[] = {"index.html", "index.json", "buildlets.html",
+			       "queue.html", "failures.html", "style.css", "live.js"};
+	int64_t jobs[] = {f->passed, f->failed, f->cached, f->running, f->queued,
+			  f->capped};
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		free(page(f, "%s", names[i]));
+	free(page(f, "builds/%lld.html", (long long)f->build_ok));
+	free(page(f, "builds/%lld.json", (long long)f->build_live));
+	for (size_t i = 0; i < sizeof jobs / sizeof *jobs; i++) {
+		free(page(f, "jobs/%lld.html", (long long)jobs[i]));
+		free(page(f, "jobs/%lld.log", (long long)jobs[i]));
+	}
+	/* 2 builds: one index page, 2 builds, 7 jobs, 3 lists. */
+	assert_int_equal(f->d.pages, 1 + 2 + 7 + 3);
+}
+
+static void test_index_cells(void **state)
+{
+	struct fx *f = *state;
+	char *ix = page(f, "index.html"), *c;
+	struct { int64_t job; const char *st; } cells[] = {
+		{f->passed, "passed"}, {f->failed, "failed"}, {f->cached, "passed"},
+		{f->running, "running"}, {f->queued, "queued"},
+	};
+
+	for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
+		has(ix, c = cell(cells[i].job, cells[i].st));
+		free(c);
+	}
+	has(ix, "cached");
+	/* Columns are the platforms seen, escaped. */
+	has(ix, "linux/arm64");
+	has(ix, "plan9/&lt;p&gt;");
+	safe(ix);
+	free(ix);
+}
+
+static void test_build_page(void **state)
+{
+	struct fx *f = *state;
+	char *b = page(f, "builds/%lld.html", (long long)f->build_ok);
+	char *j = page(f, "builds/%lld.json", (long long)f->build_ok);
+
+	has(b, "&lt;script&gt;alert(1)&lt;/script&gt;");
+	has(b, "&quot;q&quot;");
+	has(b, "alice&lt;script&gt;&amp;&quot;");  /* requester */
+	has(b, "K=&lt;v&gt;&amp;&quot;");          /* env */
+	has(b, "&lt;l&gt;");                        /* label */
+	has(b, "https://x/&lt;r&gt;.git");          /* source */
+	has(b, "main&amp;");                         /* ref */
+	has(b, "c0ffee&lt;script&gt;");              /* resolved commit */
+	has(b, "out/&lt;a&gt;&amp;");                /* artifact */
+	has(b, "ab12");
+	has(b, ">b1<");                              /* attempt's buildlet */
+	safe(b);
+	/* The JSON twin is JSON-escaped, and also never raw markup. */
+	has(j, "alice");
+	lacks(j, "\xff");
+	free(b);
+	free(j);
+}
+
+static void test_job_pages(void **state)
+{
+	struct fx *f = *state;
+	char *ok = page(f, "jobs/%lld.html", (long long)f->passed);
+	char *raw = page(f, "jobs/%lld.log", (long long)f->passed);
+	char *cached = page(f, "jobs/%lld.html", (long long)f->cached);
+	char *capped = page(f, "jobs/%lld.html", (long long)f->capped);
+	char *capped_raw = page(f, "jobs/%lld.log", (long long)f->capped);
+
+	has(ok, "id=\"L1\" class=\"out\"");
+	has(ok, "id=\"L2\" class=\"err\"");
+	has(ok, "compiling &lt;b&gt;&amp;amp;");
+	safe(ok);
+	/* The raw text is the log byte for byte. */
+	assert_string_equal(raw, "compiling <b>&amp;\nwarning: \xff\xfe bad "
+			    "bytes\nPASS\n");
+	/* A cached job shows the log of the job it was answered from. */
+	has(cached, "compiling &lt;b&gt;");
+	has(capped, "class=\"cut\"");
+	has(capped, "bytes of log cut here]");
+	has(capped_raw, "bytes of log cut here]");
+	has(capped_raw, "aaaa");
+	has(capped_raw, "jjjj");
+	free(ok);
+	free(raw);
+	free(cached);
+	free(capped);
+	free(capped_raw);
+}
+
+static void test_queue_page(void **state)
+{
+	struct fx *f = *state;
+	char *q = page(f, "queue.html"), *id = xasprintf("%lld", (long long)f->queued);
+
+	has(q, id);
+	has(q, "waiting for &lt;b&gt;a plan9&lt;/b&gt; &amp; &quot;more&quot;");
+	safe(q);
+	free(id);
+	free(q);
+}
+
+static void test_failures_page(void **state)
+{
+	struct fx *f = *state;
+	char *p = page(f, "failures.html");
+
+	has(p, "fail-line-30 &lt;x&gt;");
+	has(p, "fail-line-11 &lt;x&gt;");
+	lacks(p, "fail-line-10 ");
+	lacks(p, "fail-line-01 ");
+	has(p, "&lt;script&gt;alert(1)&lt;/script&gt;"); /* command, error */
+	safe(p);
+	free(p);
+}
+
+static void test_buildlets_page(void **state)
+{
+	struct fx *f = *state;
+	char *p = page(f, "buildlets.html"), *run;
+
+	has(p, "b1");
+	has(p, "linux-amd64");
+	has(p, "&lt;fast&gt;");
+	has(p, "gone-one");
+	has(p, "revoked");
+	/* Its current jobs: the running one and the capped one (dispatched). */
+	run = xasprintf("jobs/%lld.html", (long long)f->running);
+	has(p, run);
+	safe(p);
+	free(run);
+	free(p);
+}
+
+static void test_page_of(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(dashdata_page_of(&f->d, f->build_live), 1);
+	assert_int_equal(dashdata_page_of(&f->d, f->build_ok), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_page_written),
+		cmocka_unit_test(test_index_cells),
+		cmocka_unit_test(test_build_page),
+		cmocka_unit_test(test_job_pages),
+		cmocka_unit_test(test_queue_page),
+		cmocka_unit_test(test_failures_page),
+		cmocka_unit_test(test_buildlets_page),
+		cmocka_unit_test(test_page_of),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
