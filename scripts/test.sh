@@ -6,6 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh || exit 1
+./scripts/browser-deps.sh || echo "browser-deps failed: browser_dashboard will fail"
 
 build=${RFARM_TEST_BUILD:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DRFARM_SANITIZE=ON \

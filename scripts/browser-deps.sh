@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what the dashboard's browser test (test/browser/) needs, on Debian
+# 12, as root: Debian's chromium (driven headless, --no-sandbox), a font so
+# screenshots show text, node and npm if there is no node, and npm
+# playwright-core at the version pinned in test/browser/package-lock.json
+# (into test/browser/node_modules, git-ignored). No browser is downloaded:
+# playwright-core drives /usr/bin/chromium.
+# Idempotent: says what it installs, and does nothing when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=test/browser
+
+packages=(chromium fonts-dejavu-core)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "browser-deps: missing packages: ${missing[*]}; run as root to install them" >&2
+    exit 1
+  fi
+  echo "browser-deps: installing ${missing[*]} (apt-get)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The pinned playwright-core, unless exactly that version is in place.
+want=$(node -e 'const l = require(process.argv[1]);
+  process.stdout.write(l.packages["node_modules/playwright-core"].version)' \
+  "$PWD/$dir/package-lock.json")
+have=$(node -e 'try { process.stdout.write(require(process.argv[1]).version) }
+  catch (e) {}' "$PWD/$dir/node_modules/playwright-core/package.json")
+if [ "$have" != "$want" ]; then
+  echo "browser-deps: installing npm playwright-core@$want into $dir/node_modules (npm ci)" >&2
+  # playwright-core downloads no browser; say so anyway in case it ever does.
+  (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund \
+    --loglevel=error)
+fi
