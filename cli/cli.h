@@ -178,6 +178,8 @@ int cmd_revoke(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_token(const struct cli_cmd *cmd, int argc, char **argv);
 /* cmd_dashboard.c */
 int cmd_dashboard(const struct cli_cmd *cmd, int argc, char **argv);
+/* cmd_reload.c */
+int cmd_reload(const struct cli_cmd *cmd, int argc, char **argv);
 /* Write DIR/HOST.crt and DIR/HOST.key (0600), a self-signed certificate
  * for host; fingerprint gets "sha256:<hex of its DER>". 0 or -1. */
 int cli_certgen(const char *host, const char *dir, char *fingerprint,

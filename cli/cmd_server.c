@@ -73,6 +73,7 @@ enum {
 	OPT_RUN_AS,
 	OPT_MAX_PROCS,
 	OPT_MAX_FILE_SIZE,
+	OPT_CONFIG,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -89,6 +90,28 @@ static void on_stop_signal(int sig)
 		coord_stop(c);
 	if (b)
 		buildlet_stop(b);
+}
+
+/* SIGHUP: the coordinator rereads its --config file. */
+static void on_hup_signal(int sig)
+{
+	struct coord *c = atomic_load(&running_coord);
+
+	(void)sig;
+	if (c)
+		coord_reload_request(c);
+}
+
+/* For `coordinator` and `up` only: a standalone buildlet keeps the
+ * default (a hangup ends it). */
+static void signals_install_hup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_hup_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static void signals_install(void)
@@ -112,6 +135,7 @@ static void signals_block(int block, sigset_t *old)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(block ? SIG_BLOCK : SIG_SETMASK, block ? &set : old,
 			block ? old : NULL);
 }
@@ -244,6 +268,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
 		{"public-read", no_argument, NULL, OPT_PUBLIC_READ},
 		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+		{"config", required_argument, NULL, OPT_CONFIG},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -287,6 +312,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		case OPT_TLS_CERT: sa->cfg.tls_cert = optarg; break;
 		case OPT_PUBLIC_READ: sa->cfg.public_read = 1; break;
 		case OPT_TLS_KEY: sa->cfg.tls_key = optarg; break;
+		case OPT_CONFIG: sa->cfg.config_file = optarg; break;
 		case OPT_IO_TIMEOUT:
 			if (duration_arg(cmd, "--io-timeout", 1000, 3600000,
 					 &sa->cfg.io_timeout_s))
@@ -345,6 +371,7 @@ int cmd_coordinator(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_fail(cmd, CLI_EXIT_FAIL, "%s", eb.msg);
 	atomic_store(&running_coord, c);
 	signals_install();
+	signals_install_hup();
 	status = coord_run(c) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	signals_forget();
 	coord_free(&c);
@@ -487,6 +514,7 @@ int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	atomic_store(&running_coord, c);
 	signals_install();
+	signals_install_hup();
 	if (u.failed)
 		status = CLI_EXIT_FAIL;
 	else

@@ -12,7 +12,8 @@
 #include "cli.h"
 
 static const char usage_up[] =
-	"usage: rfarm up [--listen HOST:PORT] [--data DIR] [farm options]\n"
+	"usage: rfarm up [--listen HOST:PORT] [--data DIR] [--config FILE]\n"
+	"                [farm options]\n"
 	"\n"
 	"Run a coordinator and one embedded buildlet for this machine's\n"
 	"platform in one process: the quickest way to try rfarm.\n"
@@ -21,6 +22,8 @@ static const char usage_up[] =
 	"                      :PORT for all interfaces, port 0 for any free)\n"
 	"  --data DIR          database, blobs and keys (default ./rfarm-data);\n"
 	"                      the buildlet works in DIR/work\n"
+	"  --config FILE       host types and builders (env/CONFIG.md); SIGHUP\n"
+	"                      or `rfarm reload` rereads it\n"
 	"  (and the farm options of `rfarm coordinator --help`)\n";
 
 static const char usage_coordinator[] =
@@ -30,7 +33,7 @@ static const char usage_coordinator[] =
 	"                         [--io-timeout D] [--tls-cert F --tls-key F]\n"
 	"                         [--max-log-bytes SIZE] [--max-artifact-bytes SIZE]\n"
 	"                         [--max-artifacts N] [--max-artifact-total SIZE]\n"
-	"                         [--max-source-bytes SIZE]\n"
+	"                         [--max-source-bytes SIZE] [--config FILE]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
@@ -38,6 +41,10 @@ static const char usage_coordinator[] =
 	"                      :PORT for all interfaces, [::1]:PORT for IPv6,\n"
 	"                      port 0 for any free port)\n"
 	"  --data DIR          database, blobs and keys (default ./rfarm-data)\n"
+	"  --config FILE       host types, builders and watched repositories\n"
+	"                      (JSON; env/CONFIG.md, example env/farm.json);\n"
+	"                      reread on SIGHUP and `rfarm reload`, an invalid\n"
+	"                      file is refused and the old one kept\n"
 	"\n"
 	"Farm options (also for `up`):\n"
 	"  --heartbeat D       how often buildlets send hb (default 5s); one\n"
@@ -277,6 +284,20 @@ static const char usage_dashboard[] =
 	"  --out DIR    where the pages go (default DIR/dashboard, the\n"
 	"               directory a coordinator serves)\n";
 
+static const char usage_reload[] =
+	"usage: rfarm reload [--data DIR] [--json]\n"
+	"\n"
+	"Make the running coordinator reread its --config file (host types,\n"
+	"builders, repositories; env/CONFIG.md). Connections and jobs are kept;\n"
+	"new builds use the new config, queued and running ones keep theirs.\n"
+	"An invalid file is refused with FILE:LINE: reason (exit status 1) and\n"
+	"the old config stays in force. `kill -HUP` on the coordinator does the\n"
+	"same, with the outcome in its log. Needs an admin token (RFARM_TOKEN).\n"
+	"\n"
+	"  --data DIR   reach the coordinator whose data directory is DIR (its\n"
+	"               address is in DIR/url); default RFARM_URL\n"
+	"  --json       print the loaded config as the server sent it\n";
+
 static int cmd_version(const struct cli_cmd *cmd, int argc, char **argv);
 static int cmd_help(const struct cli_cmd *cmd, int argc, char **argv);
 
@@ -311,6 +332,8 @@ static const struct cli_cmd commands[] = {
 	 usage_purge},
 	{"dashboard", "write the dashboard's pages from a database",
 	 cmd_dashboard, usage_dashboard},
+	{"reload", "make the coordinator reread its --config file",
+	 cmd_reload, usage_reload},
 	{"version", "print the version", cmd_version, usage_version},
 	{"help", "help on a command", cmd_help, usage_help},
 };

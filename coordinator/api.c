@@ -14,6 +14,7 @@
 
 #include "blobs.h"
 #include "clock.h"
+#include "config.h"
 #include "internal.h"
 #include "log.h"
 #include "request.h"
@@ -192,6 +193,53 @@ static int respond_created(struct http_conn *h, json_t *spec)
 	return http_respond_json(h, 201, api_build_json(h->c, build));
 }
 
+/*
+ * {"builder": NAME, ...} is a build of a configured builder: *text gets
+ * the request it stands for (to free), *builder its name. Anything else
+ * is left for request_parse_build to judge (*text NULL).
+ */
+static rc_t expand_builder(struct http_conn *h, char **text, char *builder,
+			   size_t n, struct request_error *err)
+{
+	const char *body = (const char *)buf_data(&h->body);
+	json_t *in, *req = NULL;
+	rc_t rc;
+
+	*text = NULL;
+	if (request_json_depth(body, h->body.len) > REQUEST_MAX_DEPTH ||
+	    !(in = json_loadb(body, h->body.len, JSON_REJECT_DUPLICATES, NULL)))
+		return RC_OK;
+	rc = json_is_object(in) ? config_expand_request(h->c->farm, in, &req, err)
+				: RC_OK;
+	if (req) {
+		snprintf(builder, n, "%s", json_string_value(
+				 json_object_get(in, "builder")));
+		*text = json_dumps(req, JSON_COMPACT);
+	}
+	json_decref(req);
+	json_decref(in);
+	return rc;
+}
+
+/* The spec of a build request, by builder or spelled out. */
+static rc_t submit_spec(struct http_conn *h, json_t **spec,
+			struct request_error *err)
+{
+	char builder[128] = "", *text;
+	rc_t rc = expand_builder(h, &text, builder, sizeof builder, err);
+
+	if (rc)
+		return rc;
+	if (!text)
+		return request_parse_build((const char *)buf_data(&h->body),
+					   h->body.len, spec, err);
+	rc = request_parse_build(text, strlen(text), spec, err);
+	free(text);
+	if (!rc)
+		json_object_set_new(*spec, "builder", json_string(builder));
+	return rc;
+}
+
 static int submit(struct http_conn *h)
 {
 	struct request_error err;
@@ -199,8 +247,7 @@ static int submit(struct http_conn *h)
 
 	const char *tarball;
 
-	if (request_parse_build((const char *)buf_data(&h->body), h->body.len,
-				&spec, &err))
+	if (submit_spec(h, &spec, &err))
 		return http_respond_error(h, 400, err.code, "%s", err.message);
 	tarball = json_string_value(json_object_get(json_object_get(spec, "source"),
 						    "tarball"));
@@ -603,6 +650,36 @@ static int get_build(struct http_conn *h, int64_t id)
 	return http_respond_json(h, 200, b);
 }
 
+/* The loaded config, where and when it came from, the last failed
+ * reload. */
+static json_t *config_json(struct coord *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "file", c->cfg.config_file
+				       ? json_string(c->cfg.config_file) : json_null());
+	json_object_set_new(o, "loaded_at", time_json(c->farm_loaded_ms));
+	json_object_set_new(o, "config", c->farm ? json_incref(c->farm->root)
+						 : json_null());
+	json_object_set_new(o, "last_error", c->farm_error[0]
+				       ? json_string(c->farm_error) : json_null());
+	json_object_set_new(o, "last_error_at", time_json(c->farm_error_ms));
+	return o;
+}
+
+static int reload(struct http_conn *h)
+{
+	struct config_error err;
+	rc_t rc = coord_config_reload(h->c, &err);
+
+	if (rc == RC_NOT_FOUND)
+		return http_respond_error(h, 409, "no_config", "%s", err.msg);
+	if (rc)
+		return http_respond_error(h, 400, "bad_config", "%s (the old "
+					  "config stays in force)", err.msg);
+	return http_respond_json(h, 200, config_json(h->c));
+}
+
 int api_handle(struct http_conn *h, const struct route *r)
 {
 	switch (r->id) {
@@ -629,6 +706,10 @@ int api_handle(struct http_conn *h, const struct route *r)
 		return drain_buildlet(h, r->name, r->id == ROUTE_BUILDLET_DRAIN);
 	case ROUTE_PURGE:
 		return purge(h);
+	case ROUTE_CONFIG:
+		return http_respond_json(h, 200, config_json(h->c));
+	case ROUTE_RELOAD:
+		return reload(h);
 	case ROUTE_BLOB:
 		/* A PUT is begun by http.c as soon as its headers arrive. */
 		if (!strcmp(h->method, "PUT"))

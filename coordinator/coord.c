@@ -13,6 +13,7 @@
 
 #include "blobs.h"
 #include "clock.h"
+#include "config.h"
 #include "fsutil.h"
 #include "internal.h"
 #include "log.h"
@@ -132,6 +133,48 @@ static rc_t check_open_mode(struct coord *c, struct errbuf *eb)
 	return RC_AUTH;
 }
 
+rc_t coord_config_reload(struct coord *c, struct config_error *err)
+{
+	struct config *next;
+	rc_t rc;
+
+	if (!c->cfg.config_file) {
+		snprintf(err->msg, sizeof err->msg, "the coordinator was started "
+			 "without --config: there is nothing to reload");
+		return RC_NOT_FOUND;
+	}
+	if ((rc = config_load(c->cfg.config_file, &next, err))) {
+		snprintf(c->farm_error, sizeof c->farm_error, "%s", err->msg);
+		c->farm_error_ms = clock_wall_ms();
+		if (c->ctx) /* not the first load: that one stops the start */
+			log_error("config not reloaded, the old one stays in "
+				  "force: %s", err->msg);
+		return rc;
+	}
+	config_free(&c->farm);
+	c->farm = next;
+	c->farm_loaded_ms = clock_wall_ms();
+	c->farm_error[0] = '\0';
+	c->farm_error_ms = 0;
+	log_info("config %s loaded: %zu host type(s), %zu builder(s), %zu "
+		 "repo(s)", c->cfg.config_file,
+		 json_array_size(config_host_types(next)),
+		 json_array_size(config_builders(next)),
+		 json_array_size(config_repos(next)));
+	return RC_OK;
+}
+
+/* The first load: a bad file stops the start, with the same message. */
+static rc_t load_config(struct coord *c, struct errbuf *eb)
+{
+	struct config_error err;
+
+	if (!c->cfg.config_file || !coord_config_reload(c, &err))
+		return RC_OK;
+	errbuf_set(eb, "%s", err.msg);
+	return RC_INVALID;
+}
+
 struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 {
 	struct coord *c = xcalloc(1, sizeof *c);
@@ -154,7 +197,7 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	c->started_ms = clock_mono_ms();
 	c->hs_refill_ms = c->started_ms;
 	c->hs_tokens = cfg->max_handshakes_per_s;
-	if (auth_load_master(c->data_dir, c->master, eb) ||
+	if (load_config(c, eb) || auth_load_master(c->data_dir, c->master, eb) ||
 	    open_store(c, eb) || check_open_mode(c, eb) ||
 	    blobs_init(c->blob_dir, eb) || create_context(c, eb))
 		goto fail;
@@ -175,6 +218,12 @@ int coord_run(struct coord *c)
 	while (!c->stop) {
 		if (lws_service(c->ctx, 0) < 0)
 			break;
+		if (c->reload) {
+			struct config_error err;
+
+			c->reload = 0;
+			coord_config_reload(c, &err);
+		}
 		while (c->n_settle)
 			cache_settle(c, c->settle[--c->n_settle]);
 		if (c->sched_pending)
@@ -194,6 +243,13 @@ void coord_stop(struct coord *c)
 		lws_cancel_service(c->ctx);
 }
 
+void coord_reload_request(struct coord *c)
+{
+	c->reload = 1;
+	if (c->ctx)
+		lws_cancel_service(c->ctx);
+}
+
 void coord_free(struct coord **cp)
 {
 	struct coord *c = *cp;
@@ -205,6 +261,7 @@ void coord_free(struct coord **cp)
 		lws_context_destroy(c->ctx);
 	}
 	store_close(&c->store);
+	config_free(&c->farm);
 	lease_free_all(c);
 	metrics_free(&c->metrics);
 	peers_free(&c->peers);

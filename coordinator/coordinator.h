@@ -53,6 +53,8 @@ struct coord_config {
 	int max_auth_failures;    /* failed buildlet handshakes one address
 				     may make per minute before it must wait
 				     (429); 0 = no limit; default 10 */
+	const char *config_file;  /* host types, builders, repos (JSON, see
+				     env/CONFIG.md); NULL: none */
 	/* Called once the listening socket is bound, with the base URL
 	 * ("http://127.0.0.1:8080"). May be NULL. */
 	void (*on_listening_cb)(void *ud, const char *base_url);
@@ -69,6 +71,10 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb);
 int coord_run(struct coord *c);
 /* Ask coord_run to return; safe from a signal handler or another thread. */
 void coord_stop(struct coord *c);
+/* Reread the config file at the next turn of the loop (SIGHUP); safe
+ * from a signal handler. An invalid file is logged and the old config
+ * stays in force. */
+void coord_reload_request(struct coord *c);
 void coord_free(struct coord **c);
 
 /*

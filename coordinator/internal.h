@@ -57,6 +57,11 @@ struct coord {
 	uint64_t conns_refused;     /* connections over the per-address cap */
 	int64_t conns_refused_logged_ms; /* when that was last logged */
 	lws_sorted_usec_list_t tick; /* housekeeping timer */
+	struct config *farm;        /* config.c: host types, builders; NULL */
+	int64_t farm_loaded_ms;     /* wall time farm was loaded */
+	char farm_error[640];       /* why the last reload failed, "" if not */
+	int64_t farm_error_ms;      /* when it failed */
+	volatile sig_atomic_t reload; /* set by coord_reload_request */
 };
 
 /* An attempt a buildlet still runs though it is no longer ours (we sent
@@ -134,6 +139,14 @@ struct http_conn {
 	int64_t file_off;        /* next byte to send */
 	int64_t file_end;        /* one past the last byte to send */
 };
+
+/* ---- coord.c ---- */
+/* Reread cfg.config_file: on success swap it in (new builds use it;
+ * queued and running ones keep the spec they were stored with), else
+ * keep the old one and record and log why (err). RC_NOT_FOUND if the
+ * coordinator runs without --config. */
+struct config_error;
+rc_t coord_config_reload(struct coord *c, struct config_error *err);
 
 /* ---- session.c: the /buildlet WebSocket protocol ---- */
 int session_callback(struct lws *wsi, enum lws_callback_reasons reason,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "internal.h"
 #include "xalloc.h"
 
@@ -235,6 +236,46 @@ static void render_buildlets(struct coord *c, struct buf *out)
 	free(pc);
 }
 
+/* Connected buildlets of a host type. */
+static int host_type_connected(struct coord *c, const char *name)
+{
+	struct list *l;
+	int n = 0;
+
+	list_for_each(l, &c->sessions) {
+		struct session *s = list_entry(l, struct session, link);
+
+		n += s->hello.host_type && !strcmp(s->hello.host_type, name);
+	}
+	return n;
+}
+
+/* The alert of the config's expected counts: short is 1 while fewer
+ * machines of a host type are connected than it expects. */
+static void render_host_types(struct coord *c, struct buf *out)
+{
+	json_t *types = c->farm ? config_host_types(c->farm) : NULL, *t;
+	static const char *const what[] = {
+		"rfarm_host_type_expected", "Machines the config expects of each host type.",
+		"rfarm_host_type_connected", "Connected buildlets of each configured host type.",
+		"rfarm_host_type_short", "1 while a host type has fewer machines connected than expected.",
+	};
+	size_t i;
+
+	for (int k = 0; k < 3; k++) {
+		header(out, what[2 * k], "gauge", what[2 * k + 1]);
+		json_array_foreach(types, i, t) {
+			const char *name = json_string_value(json_object_get(t, "name"));
+			long long want = json_integer_value(json_object_get(t, "expected"));
+			long long have = host_type_connected(c, name);
+			long long v = k == 0 ? want : k == 1 ? have : have < want;
+
+			buf_printf(out, "%s{host_type=\"%s\"} %lld\n", what[2 * k],
+				   name, v);
+		}
+	}
+}
+
 void metrics_render(struct coord *c, struct buf *out)
 {
 	struct metrics *m = c->metrics;
@@ -254,6 +295,7 @@ void metrics_render(struct coord *c, struct buf *out)
 	histogram(out, "rfarm_queue_wait_seconds",
 		  "Time from a job's creation to its dispatch.", &m->queue_wait);
 	render_buildlets(c, out);
+	render_host_types(c, out);
 	counter(out, "rfarm_log_bytes_total", "Log bytes stored since start.",
 		m->log_bytes);
 	counter(out, "rfarm_log_bytes_cut_total", "Log bytes dropped since "

@@ -56,6 +56,8 @@
 	X(ROUTE_BUILDLET_UNDRAIN, "/api/v1/buildlets/{name}/undrain",         \
 	  ROUTE_POST, READ, ADMIN)                                            \
 	X(ROUTE_PURGE, "/api/v1/purge", ROUTE_POST, READ, ADMIN)              \
+	X(ROUTE_CONFIG, "/api/v1/config", ROUTE_GET, READ, ADMIN)             \
+	X(ROUTE_RELOAD, "/api/v1/reload", ROUTE_POST, READ, ADMIN)            \
 	X(ROUTE_BLOB, "/api/v1/blobs/{digest}",                               \
 	  ROUTE_GET | ROUTE_HEAD | ROUTE_PUT, READ, SUBMIT)                   \
 	X(ROUTE_DASHBOARD, "/{file}", ROUTE_GET, READ, ADMIN)
@@ -74,7 +76,8 @@ enum route_scope {
 	ROUTE_SCOPE_NONE = 0, /* anyone: /alive, /ready */
 	ROUTE_SCOPE_READ,     /* GET/HEAD of the API, the dashboard, /metrics */
 	ROUTE_SCOPE_SUBMIT,   /* POST /api/v1/builds, PUT /api/v1/blobs/... */
-	ROUTE_SCOPE_ADMIN,    /* cancel, retry, drain, undrain, purge, and
+	ROUTE_SCOPE_ADMIN,    /* cancel, retry, drain, undrain, purge,
+				 reload, and
 				 any other write */
 };
 

@@ -30,6 +30,8 @@ POST   /api/v1/builds/1/retry              admin   /api/v1/builds/{id}/retry    
 POST   /api/v1/buildlets/b1/drain          admin   /api/v1/buildlets/{name}/drain        -      404
 POST   /api/v1/buildlets/b1/undrain        admin   /api/v1/buildlets/{name}/undrain      -      404
 POST   /api/v1/purge                       admin   /api/v1/purge                         purge  200
+GET    /api/v1/config                      read    /api/v1/config                        -      200
+POST   /api/v1/reload                      admin   /api/v1/reload                        -      409
 PUT    /api/v1/blobs/'$SHA'                submit  /api/v1/blobs/{digest}                blob   201|200
 GET    /api/v1/blobs/'$SHA'                read    /api/v1/blobs/{digest}                -      200
 HEAD   /api/v1/blobs/'$SHA'                read    /api/v1/blobs/{digest}                -      200
