@@ -265,6 +265,22 @@ static struct out_frame *next_frame(struct buildlet *b)
 	return f;
 }
 
+/*
+ * A client's frames are masked, and lws masks the payload in place: a
+ * "done" kept to be sent again after a reconnect must go out from a copy,
+ * or the second send is the first one's masked bytes, masked again.
+ */
+static int write_copy(struct lws *wsi, const struct buf *b)
+{
+	unsigned char *tmp = xmalloc(LWS_PRE + b->len);
+	int n;
+
+	memcpy(tmp + LWS_PRE, buf_data(b), b->len);
+	n = lws_write(wsi, tmp + LWS_PRE, b->len, LWS_WRITE_BINARY);
+	free(tmp);
+	return n;
+}
+
 /* Write one frame; a written "done" moves to held until acked. */
 static int write_next(struct buildlet *b, struct lws *wsi)
 {
@@ -276,7 +292,8 @@ static int write_next(struct buildlet *b, struct lws *wsi)
 	pthread_mutex_unlock(&b->mu);
 	if (!f)
 		return 0;
-	n = lws_write(wsi, buf_data(&f->b), f->b.len, LWS_WRITE_BINARY);
+	n = f->is_done ? write_copy(wsi, &f->b)
+		       : lws_write(wsi, buf_data(&f->b), f->b.len, LWS_WRITE_BINARY);
 	pthread_mutex_lock(&b->mu);
 	if (f->is_done) {
 		list_add_tail(&b->held, &f->link);

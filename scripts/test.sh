@@ -7,12 +7,23 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh || exit 1
 ./scripts/browser-deps.sh || echo "browser-deps failed: browser_dashboard will fail"
+./scripts/arm64-deps.sh || echo "arm64-deps failed: e2e_test_arm64 will fail"
 
 build=${RFARM_TEST_BUILD:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DRFARM_SANITIZE=ON \
   -DRFARM_WERROR=ON >/dev/null || exit 1
 cmake --build "$build" -j"$(nproc)" >"$build.log" 2>&1 || {
   tail -50 "$build.log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+# rfarm cross-compiled for linux/arm64, which e2e_test_arm64 runs under
+# qemu-aarch64. Relinked every time, so a failed build leaves no stale
+# binary and the test fails rather than passing on an old one.
+export RFARM_ARM64
+RFARM_ARM64=$(realpath -m "$build-arm64/rfarm")
+rm -f "$RFARM_ARM64"
+{ cmake -S . -B "$build-arm64" -DRFARM_TESTS=OFF -DRFARM_WERROR=ON \
+    -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" &&
+  cmake --build "$build-arm64" -j"$(nproc)" --target rfarm; } >"$build-arm64.log" 2>&1 ||
+  echo "arm64 cross build failed (see $build-arm64.log): e2e_test_arm64 will fail"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
