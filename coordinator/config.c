@@ -600,21 +600,6 @@ json_t *config_builder(const struct config *c, const char *name)
 	return by_name(config_builders(c), name);
 }
 
-static rc_t rfail(struct request_error *err, const char *code,
-		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static rc_t rfail(struct request_error *err, const char *code,
-		  const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(err->code, sizeof err->code, "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-	return RC_INVALID;
-}
-
 rc_t config_expand_request(const struct config *c, json_t *in, json_t **out,
 			   struct request_error *err)
 {
@@ -627,21 +612,21 @@ rc_t config_expand_request(const struct config *c, json_t *in, json_t **out,
 	if (!bv)
 		return RC_OK;
 	if (!name)
-		return rfail(err, "bad_builder", "\"builder\" must be a string");
+		return request_fail(err, "bad_builder", "\"builder\" must be a string");
 	json_object_foreach(in, k, v) {
 		size_t i;
 
 		for (i = 0; pass[i] && strcmp(k, pass[i]); i++)
 			;
 		if (!pass[i] && strcmp(k, "builder"))
-			return rfail(err, "unknown_field", "\"%.64s\" cannot go with "
+			return request_fail(err, "unknown_field", "\"%.64s\" cannot go with "
 				     "\"builder\": the builder's config says what "
 				     "to run (only source, priority, no_cache and "
 				     "idle_timeout may be added)", k);
 	}
 	b = c ? config_builder(c, name) : NULL;
 	if (!b)
-		return rfail(err, "unknown_builder", "no builder \"%.64s\" in the "
+		return request_fail(err, "unknown_builder", "no builder \"%.64s\" in the "
 			     "coordinator's config (GET /api/v1/config lists them)",
 			     name);
 	*out = builder_request(config_host_type(c, json_string_value(

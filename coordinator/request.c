@@ -8,10 +8,8 @@
 #include "clock.h"
 #include "sha256.h"
 
-static rc_t fail(struct request_error *err, const char *code, const char *fmt,
-		 ...) __attribute__((format(printf, 3, 4)));
-
-static rc_t fail(struct request_error *err, const char *code, const char *fmt, ...)
+rc_t request_fail(struct request_error *err, const char *code,
+		  const char *fmt, ...)
 {
 	va_list ap;
 
@@ -43,22 +41,22 @@ static rc_t parse_platforms(json_t *in, json_t *spec, struct request_error *err)
 
 	json_object_set_new(spec, "platforms", out);
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return fail(err, "bad_platform",
+		return request_fail(err, "bad_platform",
 			    "\"platforms\" must be a non-empty array such as "
 			    "[\"linux/amd64\"]");
 	if (json_array_size(v) > REQUEST_MAX_PLATFORMS)
-		return fail(err, "bad_platform", "at most %d platforms",
+		return request_fail(err, "bad_platform", "at most %d platforms",
 			    REQUEST_MAX_PLATFORMS);
 	json_array_foreach(v, i, e) {
 		const char *p = json_string_value(e);
 
 		if (!p || !request_valid_platform(p))
-			return fail(err, "bad_platform",
+			return request_fail(err, "bad_platform",
 				    "platforms[%zu]: \"%.64s\" is not GOOS/GOARCH "
 				    "(for example linux/amd64)", i, p ? p : "(not a string)");
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(p, json_string_value(json_array_get(v, k))))
-				return fail(err, "bad_platform",
+				return request_fail(err, "bad_platform",
 					    "platform %s is listed twice", p);
 		json_array_append_new(out, json_string(p));
 	}
@@ -71,29 +69,29 @@ static rc_t parse_command(json_t *in, json_t *spec, struct request_error *err)
 	size_t i;
 
 	if (cmd && script)
-		return fail(err, "bad_command", "give \"command\" or \"script\", not both");
+		return request_fail(err, "bad_command", "give \"command\" or \"script\", not both");
 	if (script) {
 		const char *s = json_string_value(script);
 
 		if (!s || !*s)
-			return fail(err, "empty_command",
+			return request_fail(err, "empty_command",
 				    "\"script\" must be a non-empty string");
 		json_object_set(spec, "script", script);
 		return RC_OK;
 	}
 	if (!cmd)
-		return fail(err, "empty_command",
+		return request_fail(err, "empty_command",
 			    "nothing to run: give \"command\" (an array) or \"script\"");
 	if (!json_is_array(cmd) || json_array_size(cmd) == 0)
-		return fail(err, "empty_command",
+		return request_fail(err, "empty_command",
 			    "\"command\" must be a non-empty array of strings");
 	if (json_array_size(cmd) > REQUEST_MAX_ARGS)
-		return fail(err, "bad_command", "at most %d arguments", REQUEST_MAX_ARGS);
+		return request_fail(err, "bad_command", "at most %d arguments", REQUEST_MAX_ARGS);
 	json_array_foreach(cmd, i, e)
 		if (!json_is_string(e))
-			return fail(err, "bad_command", "command[%zu] is not a string", i);
+			return request_fail(err, "bad_command", "command[%zu] is not a string", i);
 	if (!*json_string_value(json_array_get(cmd, 0)))
-		return fail(err, "empty_command", "command[0] (the program) is empty");
+		return request_fail(err, "empty_command", "command[0] (the program) is empty");
 	json_object_set(spec, "command", cmd);
 	return RC_OK;
 }
@@ -108,17 +106,17 @@ static rc_t parse_env(json_t *in, json_t *spec, struct request_error *err)
 		return RC_OK;
 	}
 	if (!json_is_object(env))
-		return fail(err, "bad_env", "\"env\" must be an object of strings");
+		return request_fail(err, "bad_env", "\"env\" must be an object of strings");
 	if (json_object_size(env) > REQUEST_MAX_ENV)
-		return fail(err, "bad_env", "at most %d variables", REQUEST_MAX_ENV);
+		return request_fail(err, "bad_env", "at most %d variables", REQUEST_MAX_ENV);
 	json_object_foreach(env, k, v) {
 		if (!*k || strchr(k, '=') || strlen(k) > 256)
-			return fail(err, "bad_env", "bad variable name \"%.64s\"", k);
+			return request_fail(err, "bad_env", "bad variable name \"%.64s\"", k);
 		if (!strncmp(k, "RFARM_", 6))
-			return fail(err, "bad_env",
+			return request_fail(err, "bad_env",
 				    "%.64s: RFARM_ variables are set by the buildlet", k);
 		if (!json_is_string(v))
-			return fail(err, "bad_env", "env.%.64s must be a string", k);
+			return request_fail(err, "bad_env", "env.%.64s must be a string", k);
 	}
 	json_object_set(spec, "env", env);
 	return RC_OK;
@@ -134,12 +132,12 @@ static rc_t parse_labels(json_t *in, json_t *spec, struct request_error *err)
 		return RC_OK;
 	}
 	if (!json_is_array(v) || json_array_size(v) > REQUEST_MAX_LABELS)
-		return fail(err, "bad_label", "\"labels\" must be an array of at most "
+		return request_fail(err, "bad_label", "\"labels\" must be an array of at most "
 			    "%d strings", REQUEST_MAX_LABELS);
 	json_array_foreach(v, i, e)
 		if (!json_is_string(e) || !*json_string_value(e) ||
 		    strlen(json_string_value(e)) > 64)
-			return fail(err, "bad_label", "labels[%zu] must be a "
+			return request_fail(err, "bad_label", "labels[%zu] must be a "
 				    "non-empty string of at most 64 bytes", i);
 	json_object_set(spec, "labels", v);
 	return RC_OK;
@@ -164,7 +162,7 @@ static rc_t parse_idle(json_t *in, json_t *spec, struct request_error *err)
 	int64_t ms = t ? duration_ms(t) : 0;
 
 	if (t && (ms <= 0 || ms > (int64_t)REQUEST_MAX_TIMEOUT_S * 1000))
-		return fail(err, "bad_timeout",
+		return request_fail(err, "bad_timeout",
 			    "\"idle_timeout\" must be a duration such as \"5m\", "
 			    "at most 7 days");
 	json_object_set_new(spec, "idle_timeout_s", json_integer((ms + 999) / 1000));
@@ -200,11 +198,11 @@ static rc_t parse_artifacts(json_t *in, json_t *spec, struct request_error *err)
 		return RC_OK;
 	}
 	if (!json_is_array(v) || json_array_size(v) > REQUEST_MAX_ARTIFACTS)
-		return fail(err, "bad_artifact", "\"artifacts\" must be an array of "
+		return request_fail(err, "bad_artifact", "\"artifacts\" must be an array of "
 			    "at most %d paths or globs", REQUEST_MAX_ARTIFACTS);
 	json_array_foreach(v, i, e)
 		if (!json_is_string(e) || !pattern_ok(json_string_value(e)))
-			return fail(err, "bad_artifact",
+			return request_fail(err, "bad_artifact",
 				    "artifacts[%zu] must be a relative path or glob "
 				    "inside the work directory (no \"..\", no "
 				    "leading \"/\")", i);
@@ -217,7 +215,7 @@ static rc_t parse_no_cache(json_t *in, json_t *spec, struct request_error *err)
 	json_t *v = json_object_get(in, "no_cache");
 
 	if (v && !json_is_boolean(v))
-		return fail(err, "bad_no_cache", "\"no_cache\" must be true or false");
+		return request_fail(err, "bad_no_cache", "\"no_cache\" must be true or false");
 	if (json_is_true(v))
 		json_object_set_new(spec, "no_cache", json_true());
 	return RC_OK;
@@ -258,15 +256,15 @@ static rc_t parse_git(json_t *git, json_t *spec, struct request_error *err)
 	const char *ref = json_string_value(json_object_get(git, "ref"));
 
 	if (!json_is_object(git) || !url || json_object_size(git) > 2)
-		return fail(err, "bad_source", "source.git must be "
+		return request_fail(err, "bad_source", "source.git must be "
 			    "{\"url\": \"...\", \"ref\": \"...\"}");
 	if (!git_url_ok(url))
-		return fail(err, "bad_source", "source.git.url must be an https://, "
+		return request_fail(err, "bad_source", "source.git.url must be an https://, "
 			    "http://, git://, ssh:// or file:// URL without spaces");
 	if (!ref)
 		ref = "HEAD";
 	if (!git_ref_ok(ref))
-		return fail(err, "bad_source", "source.git.ref \"%.64s\" is not a "
+		return request_fail(err, "bad_source", "source.git.ref \"%.64s\" is not a "
 			    "branch, tag or commit name", ref);
 	json_object_set_new(spec, "source", json_pack("{s:{s:s,s:s}}", "git",
 						      "url", url, "ref", ref));
@@ -285,12 +283,12 @@ static rc_t parse_source(json_t *in, json_t *spec, struct request_error *err)
 		return parse_git(json_object_get(src, "git"), spec, err);
 	tb = json_object_get(src, "tarball");
 	if (!json_is_object(src) || json_object_size(src) != 1 || !tb)
-		return fail(err, "bad_source",
+		return request_fail(err, "bad_source",
 			    "\"source\" must be {\"tarball\": \"<sha256>\"} or "
 			    "{\"git\": {\"url\": ..., \"ref\": ...}}");
 	sha = json_string_value(tb);
 	if (!sha || !sha256_hex_valid(sha))
-		return fail(err, "bad_source", "source.tarball must be the SHA-256 "
+		return request_fail(err, "bad_source", "source.tarball must be the SHA-256 "
 			    "of an uploaded blob (64 lower-case hex characters)");
 	json_object_set_new(spec, "source", json_pack("{s:s}", "tarball", sha));
 	return RC_OK;
@@ -305,14 +303,14 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 	if (prio) {
 		if (!json_is_integer(prio) || json_integer_value(prio) < -1000 ||
 		    json_integer_value(prio) > 1000)
-			return fail(err, "bad_priority",
+			return request_fail(err, "bad_priority",
 				    "\"priority\" must be an integer from -1000 to 1000");
 		p = json_integer_value(prio);
 	}
 	if (t)
 		ms = duration_ms(t);
 	if (t && (ms <= 0 || ms > (int64_t)REQUEST_MAX_TIMEOUT_S * 1000))
-		return fail(err, "bad_timeout",
+		return request_fail(err, "bad_timeout",
 			    "\"timeout\" must be a duration such as \"90s\", \"10m\" "
 			    "or \"2h\", at most 7 days");
 	json_object_set_new(spec, "priority", json_integer(p));
@@ -337,7 +335,7 @@ static rc_t check_keys(json_t *in, struct request_error *err)
 			;
 		if (i < n)
 			continue;
-		return fail(err, "unknown_field", "unknown field \"%.64s\"", k);
+		return request_fail(err, "unknown_field", "unknown field \"%.64s\"", k);
 	}
 	return RC_OK;
 }
@@ -376,17 +374,17 @@ rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 
 	*spec = NULL;
 	if (depth > REQUEST_MAX_DEPTH)
-		return fail(err, "too_deep", "request JSON nests %d levels deep; "
+		return request_fail(err, "too_deep", "request JSON nests %d levels deep; "
 			    "the limit is %d", depth, REQUEST_MAX_DEPTH);
 	out = json_object();
 	in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!in) {
 		json_decref(out);
-		return fail(err, "bad_json", "request body is not valid JSON: %s "
+		return request_fail(err, "bad_json", "request body is not valid JSON: %s "
 			    "(line %d, column %d)", je.text, je.line, je.column);
 	}
 	if (!json_is_object(in))
-		rc = fail(err, "bad_json", "request body must be a JSON object");
+		rc = request_fail(err, "bad_json", "request body must be a JSON object");
 	else if (!(rc = check_keys(in, err)) && !(rc = parse_platforms(in, out, err)) &&
 		 !(rc = parse_command(in, out, err)) && !(rc = parse_env(in, out, err)) &&
 		 !(rc = parse_labels(in, out, err)))

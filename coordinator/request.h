@@ -33,6 +33,9 @@ struct request_error {
 /* Parse and validate; on success *spec is a new reference. */
 rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 			 struct request_error *err);
+/* Fill err with code and message; returns RC_INVALID. */
+rc_t request_fail(struct request_error *err, const char *code,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* A build request needs a few levels; deeper nesting is refused before
  * the JSON parser recurses into it. */
