@@ -62,6 +62,19 @@ static int path_push(char *path, size_t plen, const char *fmt, ...)
 	return n >= 0 && (size_t)n < PATH_MAX_LEN - plen;
 }
 
+/* A child whose path does not fit never matches: mark it with a byte no
+ * path holds, keeping the string terminated inside the buffer. */
+static void path_poison(char *path, size_t plen)
+{
+	if (plen + 1 < PATH_MAX_LEN) {
+		path[plen] = '\x01';
+		path[plen + 1] = '\0';
+	} else {
+		path[PATH_MAX_LEN - 2] = '\x01';
+		path[PATH_MAX_LEN - 1] = '\0';
+	}
+}
+
 static void scan_object(struct scan *s, char *path, size_t plen, int depth)
 {
 	for (s->p++; !s->found && s->p < s->e;) {
@@ -76,7 +89,7 @@ static void scan_object(struct scan *s, char *path, size_t plen, int depth)
 		 * still scanned past. */
 		if (!path_push(path, plen, "%s%.*s", plen ? "." : "",
 			       (int)(s->p - 1 - key), key))
-			path[plen] = '\x01';
+			path_poison(path, plen);
 		skip_ws(s);
 		if (s->p < s->e && *s->p == ':')
 			s->p++;
@@ -97,7 +110,7 @@ static void scan_array(struct scan *s, char *path, size_t plen, int depth)
 		if (s->p >= s->e || *s->p == ']')
 			break;
 		if (!path_push(path, plen, "[%zu]", i))
-			path[plen] = '\x01';
+			path_poison(path, plen);
 		scan_value(s, path, strlen(path), depth + 1);
 		path[plen] = '\0';
 		skip_ws(s);

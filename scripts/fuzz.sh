@@ -15,7 +15,7 @@ build=${1:-${TMPDIR:-/tmp}/rfarm-fuzz-build}
 # absolute: the targets run from inside their work directories
 mkdir -p "$build" && build=$(cd "$build" && pwd)
 seconds=${FUZZ_SECONDS:-45}
-targets=${FUZZ_TARGETS:-proto request route tar}
+targets=${FUZZ_TARGETS:-proto request route tar config}
 
 "$here/scripts/deps.sh" clang libclang-rt-14-dev
 

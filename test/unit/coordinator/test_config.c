@@ -257,6 +257,25 @@ static void test_env_example(void **state)
 	config_free(&c);
 }
 
+/* Paths longer than the scanner's buffer (found by fuzz_config: a
+ * stack-buffer-overflow) are scanned past and never match. */
+static void test_path_line_long_keys(void **state)
+{
+	char text[2048];
+	size_t n = 0;
+
+	(void)state;
+	n += (size_t)snprintf(text + n, sizeof text - n, "{\"");
+	memset(text + n, 'a', 200);
+	n += 200;
+	n += (size_t)snprintf(text + n, sizeof text - n, "\": {\"");
+	memset(text + n, 'b', 200);
+	n += 200;
+	n += (size_t)snprintf(text + n, sizeof text - n, "\": [[[{\"c\": 1}]]], \"d\": 2},\n\"e\": 3}");
+	assert_int_equal(config_path_line(text, n, "e"), 2);
+	assert_int_equal(config_path_line(text, n, "x"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_load_files),
 		cmocka_unit_test(test_env_example),
+		cmocka_unit_test(test_path_line_long_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
