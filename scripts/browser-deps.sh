@@ -14,21 +14,8 @@ packages=(chromium fonts-dejavu-core)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "browser-deps: missing packages: ${missing[*]}; run as root to install them" >&2
-    exit 1
-  fi
-  echo "browser-deps: installing ${missing[*]} (apt-get)" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# deps.sh installs what is missing (idempotent), these included.
+./scripts/deps.sh "${packages[@]}"
 
 # The pinned playwright-core, unless exactly that version is in place.
 want=$(node -e 'const l = require(process.argv[1]);
