@@ -2,7 +2,7 @@
  * store.c - SQLite persistence for the coordinator (see store.h).
  *
  * Statements live in one table indexed by enum stmt_id and are prepared on
- * first use. Every write goes through begin_write(), which opens the
+ * first use. Every write goes through store_begin_write(), which opens the
  * loop turn's transaction if none is open; store_flush() commits it.
  */
 #include "store.h"
@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "sha256.h"
+#include "store_internal.h"
 #include "xalloc.h"
 
 #define STMTS(X)                                                             \
@@ -35,13 +36,15 @@
 	  " WHERE state IN ('failed','error')"                               \
 	  " ORDER BY finished_ms DESC, id DESC LIMIT ?")                     \
 	X(ST_JOB_INSERT,                                                     \
-	  "INSERT INTO jobs(build_id, platform, labels, state, priority, created_ms)" \
-	  " VALUES(?,?,?,'queued',?,?)")                                     \
+	  "INSERT INTO jobs(build_id, platform, labels, state, priority,"    \
+	  " created_ms, queue_key) VALUES(?1,?2,?3,'queued',?4,?5,?5)")      \
+	X(ST_JOB_SET_QUEUE, "UPDATE jobs SET host_type=?, postsubmit=?,"     \
+	  " queue_key=? WHERE id=?")                                         \
 	X(ST_JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id=?")            \
 	X(ST_JOB_LIST_BUILD, "SELECT " JOB_COLS " FROM jobs WHERE build_id=? ORDER BY id") \
 	X(ST_JOB_QUEUE, "SELECT " JOB_COLS " FROM jobs WHERE state='queued'" \
 	  " AND attached_to IS NULL"                                         \
-	  " ORDER BY priority DESC, created_ms, id LIMIT ?")                 \
+	  " ORDER BY postsubmit, priority DESC, queue_key, id LIMIT ?")      \
 	X(ST_JOB_ACTIVE, "SELECT " JOB_COLS " FROM jobs"                     \
 	  " WHERE state IN ('dispatched','running') ORDER BY id")            \
 	X(ST_JOB_COUNT_STATE, "SELECT count(*) FROM jobs WHERE state=?")     \
@@ -172,16 +175,9 @@
 	X(ST_BUILDLET_DRAINED, "SELECT drained FROM buildlets WHERE name=?")   \
 	X(ST_BUILDLET_HOST_TYPE, "SELECT host_type FROM buildlets WHERE name=?")
 
-#define BUILD_COLS "id, created_ms, priority, spec, requester"
+#define BUILD_COLS "id, created_ms, priority, spec, requester, builder, commit_id"
 
-#define JOB_COLS                                                        \
-	"id, build_id, platform, labels, state, priority, created_ms,"  \
-	" attempt, buildlet, coalesce(started_ms,0),"                   \
-	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
-	" coalesce(signal,0), coalesce(duration_ms,0), error, reason,"   \
-	" cancel_requested, lost, deadline_ms, coalesce(cache_key,''),"     \
-	" cached, coalesce(cached_from,0), coalesce(attached_to,0),"       \
-	" git_commit"
+#define JOB_COLS STORE_JOB_COLS
 
 enum stmt_id {
 #define STMT_ENUM(id, sql) id,
@@ -199,6 +195,7 @@ static const char *const stmt_sql[] = {
 struct store {
 	sqlite3 *db;                      /* the connection */
 	sqlite3_stmt *stmts[ST__COUNT];   /* prepared on first use */
+	sqlite3_stmt *other[STORE_OTHER_STMTS]; /* other store files' */
 	int in_tx;                        /* a write transaction is open */
 };
 
@@ -293,11 +290,40 @@ static const char *const migrations[] = {
 	/* 4: who asked for a build (the API token's name), for the
 	 * dashboard. */
 	"ALTER TABLE builds ADD COLUMN requester TEXT NOT NULL DEFAULT '';",
+	/* 5: watched repositories and their commits; builds made for a
+	 * (commit, builder); jobs bound to a host type, and post-submit
+	 * jobs queued after API ones, newest commit first (queue_key). */
+	"CREATE TABLE repos("
+	" id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE,"
+	" builders TEXT NOT NULL DEFAULT '[]',"
+	" watched INTEGER NOT NULL DEFAULT 1,"
+	" last_poll_ms INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE repo_heads("
+	" repo_id INTEGER NOT NULL, branch TEXT NOT NULL, hash TEXT NOT NULL,"
+	" PRIMARY KEY(repo_id, branch)) WITHOUT ROWID;"
+	"CREATE TABLE commits("
+	" id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL,"
+	" hash TEXT NOT NULL, parents TEXT NOT NULL, author TEXT NOT NULL,"
+	" time_ms INTEGER NOT NULL, subject TEXT NOT NULL,"
+	" branch TEXT NOT NULL, seen_ms INTEGER NOT NULL,"
+	" UNIQUE(repo_id, hash));"
+	"ALTER TABLE builds ADD COLUMN builder TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE builds ADD COLUMN commit_id INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX builds_by_commit ON builds(commit_id, builder, id)"
+	" WHERE commit_id<>0;"
+	"ALTER TABLE jobs ADD COLUMN host_type TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE jobs ADD COLUMN postsubmit INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN queue_key INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE jobs SET queue_key=created_ms;"
+	"DROP INDEX jobs_queue;"
+	"CREATE INDEX jobs_queue ON jobs(postsubmit, priority DESC, queue_key, id)"
+	" WHERE state='queued';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-static rc_t db_error(struct store *s, const char *what)
+rc_t store_db_error(struct store *s, const char *what)
 {
 	log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
 	return RC_DB;
@@ -323,24 +349,42 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 	return st;
 }
 
+sqlite3_stmt *store_stmt_other(struct store *s, int slot, const char *sql)
+{
+	sqlite3_stmt *st = s->other[slot];
+
+	if (!st) {
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				       &st, NULL)) {
+			log_error("store: prepare %s: %s", sql,
+				  sqlite3_errmsg(s->db));
+			abort();
+		}
+		s->other[slot] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
 /* Run a statement that returns no rows. */
-static rc_t step_done(struct store *s, sqlite3_stmt *st, const char *what)
+rc_t store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
 	int r = sqlite3_step(st);
 
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
-		return db_error(s, what);
+		return store_db_error(s, what);
 	return RC_OK;
 }
 
-static rc_t begin_write(struct store *s)
+rc_t store_begin_write(struct store *s)
 {
 	rc_t rc;
 
 	if (s->in_tx)
 		return RC_OK;
-	rc = step_done(s, stmt(s, ST_BEGIN), "begin");
+	rc = store_step_done(s, stmt(s, ST_BEGIN), "begin");
 	if (!rc)
 		s->in_tx = 1;
 	return rc;
@@ -352,7 +396,7 @@ rc_t store_flush(struct store *s)
 
 	if (!s->in_tx)
 		return RC_OK;
-	rc = step_done(s, stmt(s, ST_COMMIT), "commit");
+	rc = store_step_done(s, stmt(s, ST_COMMIT), "commit");
 	if (!rc)
 		s->in_tx = 0;
 	return rc;
@@ -442,13 +486,15 @@ void store_close(struct store **sp)
 		store_flush(s);
 		for (int i = 0; i < ST__COUNT; i++)
 			sqlite3_finalize(s->stmts[i]);
+		for (int i = 0; i < STORE_OTHER_STMTS; i++)
+			sqlite3_finalize(s->other[i]);
 		sqlite3_close(s->db);
 	}
 	free(s);
 	*sp = NULL;
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *store_col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -461,14 +507,14 @@ static rc_t write_text_id(struct store *s, enum stmt_id id, const char *text,
 			  int64_t row, const char *what)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	st = stmt(s, id);
 	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, row);
-	return step_done(s, st, what);
+	return store_step_done(s, st, what);
 }
 
 /* The same for (integer, id). */
@@ -476,14 +522,14 @@ static rc_t write_int_id(struct store *s, enum stmt_id id, int64_t n,
 			 int64_t row, const char *what)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	st = stmt(s, id);
 	sqlite3_bind_int64(st, 1, n);
 	sqlite3_bind_int64(st, 2, row);
-	return step_done(s, st, what);
+	return store_step_done(s, st, what);
 }
 
 /* A write bound as (text) that must change a row: RC_NOT_FOUND if none. */
@@ -491,13 +537,13 @@ static rc_t write_name(struct store *s, enum stmt_id id, const char *name,
 		       const char *what)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	st = stmt(s, id);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = step_done(s, st, what);
+	rc = store_step_done(s, st, what);
 	if (!rc && !sqlite3_changes(s->db))
 		return RC_NOT_FOUND;
 	return rc;
@@ -509,7 +555,7 @@ rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
 			const char *spec, int64_t *id)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -517,7 +563,7 @@ rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
 	sqlite3_bind_int64(st, 1, created_ms);
 	sqlite3_bind_int(st, 2, priority);
 	sqlite3_bind_text(st, 3, spec, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "insert build");
+	rc = store_step_done(s, st, "insert build");
 	if (!rc)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -528,8 +574,10 @@ static void build_from_row(sqlite3_stmt *st, struct store_build *b)
 	b->id = sqlite3_column_int64(st, 0);
 	b->created_ms = sqlite3_column_int64(st, 1);
 	b->priority = sqlite3_column_int(st, 2);
-	b->spec = col_text(st, 3);
-	b->requester = col_text(st, 4);
+	b->spec = store_col_text(st, 3);
+	b->requester = store_col_text(st, 4);
+	b->builder = store_col_text(st, 5);
+	b->commit_id = sqlite3_column_int64(st, 6);
 }
 
 rc_t store_build_get(struct store *s, int64_t id, struct store_build *b)
@@ -545,13 +593,14 @@ rc_t store_build_get(struct store *s, int64_t id, struct store_build *b)
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
 		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "get build");
+	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get build");
 }
 
 void store_build_clear(struct store_build *b)
 {
 	free(b->spec);
 	free(b->requester);
+	free(b->builder);
 	memset(b, 0, sizeof *b);
 }
 
@@ -577,7 +626,7 @@ rc_t store_build_page(struct store *s, int64_t offset, int limit,
 	if (r != SQLITE_DONE) {
 		store_build_array_free(out, *n);
 		*n = 0;
-		return db_error(s, "build page");
+		return store_db_error(s, "build page");
 	}
 	return RC_OK;
 }
@@ -621,7 +670,7 @@ rc_t store_build_list(struct store *s, const char *state, const char *platform,
 	*ids = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
-		return db_error(s, "list builds");
+		return store_db_error(s, "list builds");
 	sqlite3_bind_int64(st, 1, before);
 	if (state)
 		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
@@ -636,7 +685,7 @@ rc_t store_build_list(struct store *s, const char *state, const char *platform,
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
-		return db_error(s, "list builds");
+		return store_db_error(s, "list builds");
 	}
 	return RC_OK;
 }
@@ -648,7 +697,7 @@ rc_t store_job_insert(struct store *s, int64_t build_id, const char *platform,
 		      int64_t *id)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -658,45 +707,48 @@ rc_t store_job_insert(struct store *s, int64_t build_id, const char *platform,
 	sqlite3_bind_text(st, 3, labels, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, priority);
 	sqlite3_bind_int64(st, 5, created_ms);
-	rc = step_done(s, st, "insert job");
+	rc = store_step_done(s, st, "insert job");
 	if (!rc)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return rc;
 }
 
-static void job_from_row(sqlite3_stmt *st, struct store_job *j)
+void store_job_from_row(sqlite3_stmt *st, int at, struct store_job *j)
 {
-	const char *state = (const char *)sqlite3_column_text(st, 4);
+	const char *state = (const char *)sqlite3_column_text(st, at + 4);
 	int parsed = job_state_parse(state ? state : "");
 
-	j->id = sqlite3_column_int64(st, 0);
-	j->build_id = sqlite3_column_int64(st, 1);
-	j->platform = col_text(st, 2);
-	j->labels = col_text(st, 3);
+	j->id = sqlite3_column_int64(st, at + 0);
+	j->build_id = sqlite3_column_int64(st, at + 1);
+	j->platform = store_col_text(st, at + 2);
+	j->labels = store_col_text(st, at + 3);
 	j->state = parsed < 0 ? JOB_ERROR : (enum job_state)parsed;
-	j->priority = sqlite3_column_int(st, 5);
-	j->created_ms = sqlite3_column_int64(st, 6);
-	j->attempt = sqlite3_column_int(st, 7);
-	j->buildlet = col_text(st, 8);
-	j->started_ms = sqlite3_column_int64(st, 9);
-	j->finished_ms = sqlite3_column_int64(st, 10);
-	j->exit_code = sqlite3_column_int(st, 11);
-	j->signal = sqlite3_column_int(st, 12);
-	j->duration_ms = sqlite3_column_int64(st, 13);
-	j->error = col_text(st, 14);
-	j->reason = col_text(st, 15);
-	j->cancel_requested = sqlite3_column_int(st, 16);
-	j->lost = sqlite3_column_int(st, 17);
-	j->deadline_ms = sqlite3_column_int64(st, 18);
-	j->cache_key = col_text(st, 19);
-	j->cached = sqlite3_column_int(st, 20);
-	j->cached_from = sqlite3_column_int64(st, 21);
-	j->attached_to = sqlite3_column_int64(st, 22);
-	j->commit = col_text(st, 23);
+	j->priority = sqlite3_column_int(st, at + 5);
+	j->created_ms = sqlite3_column_int64(st, at + 6);
+	j->attempt = sqlite3_column_int(st, at + 7);
+	j->buildlet = store_col_text(st, at + 8);
+	j->started_ms = sqlite3_column_int64(st, at + 9);
+	j->finished_ms = sqlite3_column_int64(st, at + 10);
+	j->exit_code = sqlite3_column_int(st, at + 11);
+	j->signal = sqlite3_column_int(st, at + 12);
+	j->duration_ms = sqlite3_column_int64(st, at + 13);
+	j->error = store_col_text(st, at + 14);
+	j->reason = store_col_text(st, at + 15);
+	j->cancel_requested = sqlite3_column_int(st, at + 16);
+	j->lost = sqlite3_column_int(st, at + 17);
+	j->deadline_ms = sqlite3_column_int64(st, at + 18);
+	j->cache_key = store_col_text(st, at + 19);
+	j->cached = sqlite3_column_int(st, at + 20);
+	j->cached_from = sqlite3_column_int64(st, at + 21);
+	j->attached_to = sqlite3_column_int64(st, at + 22);
+	j->commit = store_col_text(st, at + 23);
+	j->host_type = store_col_text(st, at + 24);
+	j->postsubmit = sqlite3_column_int(st, at + 25);
 }
 
 void store_job_clear(struct store_job *j)
 {
+	free(j->host_type);
 	free(j->commit);
 	free(j->cache_key);
 	free(j->platform);
@@ -717,6 +769,7 @@ void store_job_copy(struct store_job *dst, const struct store_job *src)
 	dst->reason = xstrdup(src->reason);
 	dst->cache_key = xstrdup(src->cache_key);
 	dst->commit = xstrdup(src->commit);
+	dst->host_type = xstrdup(src->host_type);
 }
 
 void store_job_push(struct store_job **v, size_t *n, size_t *cap,
@@ -733,6 +786,22 @@ void store_job_array_free(struct store_job **jobs, size_t n)
 	*jobs = NULL;
 }
 
+rc_t store_job_set_queue(struct store *s, int64_t id, const char *host_type,
+			 int postsubmit, int64_t queue_key)
+{
+	sqlite3_stmt *st;
+	rc_t rc = store_begin_write(s);
+
+	if (rc)
+		return rc;
+	st = stmt(s, ST_JOB_SET_QUEUE);
+	sqlite3_bind_text(st, 1, host_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, postsubmit);
+	sqlite3_bind_int64(st, 3, queue_key);
+	sqlite3_bind_int64(st, 4, id);
+	return store_step_done(s, st, "set job queue");
+}
+
 rc_t store_job_get(struct store *s, int64_t id, struct store_job *j)
 {
 	sqlite3_stmt *st = stmt(s, ST_JOB_GET);
@@ -742,11 +811,11 @@ rc_t store_job_get(struct store *s, int64_t id, struct store_job *j)
 	sqlite3_bind_int64(st, 1, id);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
-		job_from_row(st, j);
+		store_job_from_row(st, 0, j);
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
 		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "get job");
+	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get job");
 }
 
 rc_t store_job_list_build(struct store *s, int64_t build_id,
@@ -760,12 +829,12 @@ rc_t store_job_list_build(struct store *s, int64_t build_id,
 	*n = 0;
 	sqlite3_bind_int64(st, 1, build_id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		job_from_row(st, xarray_push(jobs, n, &cap, sizeof **jobs));
+		store_job_from_row(st, 0, xarray_push(jobs, n, &cap, sizeof **jobs));
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
 		store_job_array_free(jobs, *n);
 		*n = 0;
-		return db_error(s, "list jobs");
+		return store_db_error(s, "list jobs");
 	}
 	return RC_OK;
 }
@@ -780,12 +849,12 @@ static rc_t list_jobs(struct store *s, sqlite3_stmt *st, struct store_job **jobs
 	*jobs = NULL;
 	*n = 0;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		job_from_row(st, xarray_push(jobs, n, &cap, sizeof **jobs));
+		store_job_from_row(st, 0, xarray_push(jobs, n, &cap, sizeof **jobs));
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
 		store_job_array_free(jobs, *n);
 		*n = 0;
-		return db_error(s, "list jobs");
+		return store_db_error(s, "list jobs");
 	}
 	return RC_OK;
 }
@@ -826,13 +895,13 @@ static rc_t scan_jobs(struct store *s, sqlite3_stmt *st, store_job_cb cb,
 
 	/* Rows are copied out before the callback so that it may write. */
 	while (!stop && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		job_from_row(st, &j);
+		store_job_from_row(st, 0, &j);
 		stop = cb(ud, &j);
 		store_job_clear(&j);
 	}
 	sqlite3_reset(st);
 	if (!stop && r != SQLITE_DONE)
-		return db_error(s, "scan jobs");
+		return store_db_error(s, "scan jobs");
 	return RC_OK;
 }
 
@@ -865,7 +934,7 @@ rc_t store_job_dispatch(struct store *s, int64_t id, int attempt,
 			const char *buildlet, int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -873,7 +942,7 @@ rc_t store_job_dispatch(struct store *s, int64_t id, int attempt,
 	sqlite3_bind_int(st, 1, attempt);
 	sqlite3_bind_text(st, 2, buildlet, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, id);
-	rc = step_done(s, st, "dispatch job");
+	rc = store_step_done(s, st, "dispatch job");
 	if (rc)
 		return rc;
 	st = stmt(s, ST_ATTEMPT_INSERT);
@@ -881,13 +950,13 @@ rc_t store_job_dispatch(struct store *s, int64_t id, int attempt,
 	sqlite3_bind_int(st, 2, attempt);
 	sqlite3_bind_text(st, 3, buildlet, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now_ms);
-	return step_done(s, st, "insert attempt");
+	return store_step_done(s, st, "insert attempt");
 }
 
 rc_t store_job_started(struct store *s, int64_t id, int attempt, int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -895,14 +964,14 @@ rc_t store_job_started(struct store *s, int64_t id, int attempt, int64_t now_ms)
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int(st, 3, attempt);
-	rc = step_done(s, st, "start job");
+	rc = store_step_done(s, st, "start job");
 	if (rc)
 		return rc;
 	st = stmt(s, ST_ATTEMPT_STARTED);
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int(st, 3, attempt);
-	return step_done(s, st, "start attempt");
+	return store_step_done(s, st, "start attempt");
 }
 
 rc_t store_job_finish(struct store *s, int64_t id, int attempt,
@@ -910,7 +979,7 @@ rc_t store_job_finish(struct store *s, int64_t id, int attempt,
 		      int64_t duration_ms, const char *error, int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -922,7 +991,7 @@ rc_t store_job_finish(struct store *s, int64_t id, int attempt,
 	sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, now_ms);
 	sqlite3_bind_int64(st, 7, id);
-	rc = step_done(s, st, "finish job");
+	rc = store_step_done(s, st, "finish job");
 	if (rc || attempt < 1)
 		return rc;
 	st = stmt(s, ST_ATTEMPT_FINISH);
@@ -933,14 +1002,14 @@ rc_t store_job_finish(struct store *s, int64_t id, int attempt,
 	sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, id);
 	sqlite3_bind_int(st, 7, attempt);
-	return step_done(s, st, "finish attempt");
+	return store_step_done(s, st, "finish attempt");
 }
 
 rc_t store_attempt_lost(struct store *s, int64_t job, int attempt,
 			const char *why, int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -952,7 +1021,7 @@ rc_t store_attempt_lost(struct store *s, int64_t job, int attempt,
 	sqlite3_bind_text(st, 5, why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, job);
 	sqlite3_bind_int(st, 7, attempt);
-	return step_done(s, st, "close lost attempt");
+	return store_step_done(s, st, "close lost attempt");
 }
 
 rc_t store_job_requeue(struct store *s, int64_t id, const char *reason)
@@ -978,13 +1047,13 @@ rc_t store_job_set_deadline(struct store *s, int64_t id, int64_t deadline_ms)
 rc_t store_job_request_cancel(struct store *s, int64_t id)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	st = stmt(s, ST_JOB_CANCEL);
 	sqlite3_bind_int64(st, 1, id);
-	return step_done(s, st, "request cancel");
+	return store_step_done(s, st, "request cancel");
 }
 
 rc_t store_attempt_list(struct store *s, int64_t job_id,
@@ -1002,20 +1071,20 @@ rc_t store_attempt_list(struct store *s, int64_t job_id,
 
 		a->job_id = sqlite3_column_int64(st, 0);
 		a->n = sqlite3_column_int(st, 1);
-		a->buildlet = col_text(st, 2);
+		a->buildlet = store_col_text(st, 2);
 		a->dispatched_ms = sqlite3_column_int64(st, 3);
 		a->started_ms = sqlite3_column_int64(st, 4);
 		a->finished_ms = sqlite3_column_int64(st, 5);
 		a->exit_code = sqlite3_column_int(st, 6);
 		a->signal = sqlite3_column_int(st, 7);
 		a->duration_ms = sqlite3_column_int64(st, 8);
-		a->error = col_text(st, 9);
+		a->error = store_col_text(st, 9);
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
 		store_attempt_array_free(out, *n);
 		*n = 0;
-		return db_error(s, "list attempts");
+		return store_db_error(s, "list attempts");
 	}
 	return RC_OK;
 }
@@ -1085,7 +1154,7 @@ static rc_t meta_get(struct store *s, int64_t job, int attempt,
 		m->part_stream = sqlite3_column_int(st, 7);
 	}
 	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : db_error(s, "log meta");
+	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : store_db_error(s, "log meta");
 }
 
 /* Everything but head_part, which only a split writes. */
@@ -1102,7 +1171,7 @@ static rc_t meta_put(struct store *s, int64_t job, int attempt,
 	sqlite3_bind_int64(st, 6, m->tail_seq);
 	sqlite3_bind_int64(st, 7, m->tail_bytes);
 	sqlite3_bind_int64(st, 8, m->cut);
-	return step_done(s, st, "log meta");
+	return store_step_done(s, st, "log meta");
 }
 
 /* The first stored chunk with seq >= from: 1 and its seq and length,
@@ -1123,7 +1192,7 @@ static int chunk_from(struct store *s, int64_t job, int attempt, int64_t from,
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return db_error(s, "log lengths"), -1;
+		return store_db_error(s, "log lengths"), -1;
 	return r == SQLITE_ROW;
 }
 
@@ -1139,7 +1208,7 @@ static rc_t chunk_drop(struct store *s, int64_t job, int attempt, int64_t seq,
 	sqlite3_bind_int64(st, i++, job);
 	sqlite3_bind_int(st, i++, attempt);
 	sqlite3_bind_int64(st, i, seq);
-	return step_done(s, st, "drop log bytes");
+	return store_step_done(s, st, "drop log bytes");
 }
 
 /* Move the first len bytes of chunk seq into log_meta.head_part. */
@@ -1153,7 +1222,7 @@ static rc_t head_split(struct store *s, int64_t job, int attempt, int64_t seq,
 	sqlite3_bind_int(st, 2, attempt);
 	sqlite3_bind_int64(st, 3, len);
 	sqlite3_bind_int64(st, 4, seq);
-	rc = step_done(s, st, "split log chunk");
+	rc = store_step_done(s, st, "split log chunk");
 	return rc ? rc : chunk_drop(s, job, attempt, seq, len);
 }
 
@@ -1238,7 +1307,7 @@ static rc_t log_insert(struct store *s, int64_t job, int attempt, int64_t seq,
 	sqlite3_bind_int64(st, 3, seq);
 	sqlite3_bind_int(st, 4, stream);
 	sqlite3_bind_blob64(st, 5, len ? data : "", len, SQLITE_STATIC);
-	rc = step_done(s, st, "append log");
+	rc = store_step_done(s, st, "append log");
 	*added = !rc && sqlite3_changes(s->db) > 0;
 	return rc;
 }
@@ -1249,7 +1318,7 @@ rc_t store_log_append(struct store *s, int64_t job, int attempt, int64_t seq,
 {
 	struct log_meta m;
 	int found, added;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	*dropped = 0;
 	if (!rc)
@@ -1292,7 +1361,7 @@ rc_t store_log_size(struct store *s, int64_t job, int attempt, int stream,
 	*bytes = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW)
-		return db_error(s, "log size");
+		return store_db_error(s, "log size");
 	if (meta_get(s, job, attempt, &m, &found))
 		return RC_DB;
 	if (!stream || stream == m.part_stream)
@@ -1323,7 +1392,7 @@ static int head_part_give(struct store *s, int64_t job, int attempt,
 		   (size_t)(m->part_len - from));
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW)
-		return db_error(s, "log head"), -1;
+		return store_db_error(s, "log head"), -1;
 	cur->off = m->head_bytes;
 	return 0;
 }
@@ -1385,7 +1454,7 @@ rc_t store_log_read(struct store *s, int64_t job, int attempt, int stream,
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return db_error(s, "read log");
+		return store_db_error(s, "read log");
 	return RC_OK;
 }
 
@@ -1440,7 +1509,7 @@ rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW)
-		return db_error(s, "log seq");
+		return store_db_error(s, "log seq");
 	if (meta_cut(&m)) { /* the cut seqs were received */
 		gone = m.tail_seq - m.head_seq;
 		if (max < m.tail_seq - 1)
@@ -1466,7 +1535,7 @@ rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 	if (meta_cut(&m) && *next == m.head_seq)
 		*next = m.tail_seq;
 	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : db_error(s, "log seqs");
+	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : store_db_error(s, "log seqs");
 }
 
 rc_t store_queue_stats(struct store *s, store_queue_cb cb, void *ud)
@@ -1478,7 +1547,7 @@ rc_t store_queue_stats(struct store *s, store_queue_cb cb, void *ud)
 		cb(ud, (const char *)sqlite3_column_text(st, 0),
 		   sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : db_error(s, "queue stats");
+	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "queue stats");
 }
 
 int64_t store_builds_started(struct store *s)
@@ -1497,14 +1566,14 @@ int64_t store_builds_started(struct store *s)
 rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	st = stmt(s, ST_BUILDLET_DRAIN);
 	sqlite3_bind_int(st, 1, drained);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "drain buildlet");
+	rc = store_step_done(s, st, "drain buildlet");
 	if (!rc && !sqlite3_changes(s->db))
 		return RC_NOT_FOUND;
 	return rc;
@@ -1535,7 +1604,7 @@ rc_t store_buildlet_host_type(struct store *s, const char *name, char *out,
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
 		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "buildlet host type");
+	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "buildlet host type");
 }
 
 /* ---- blobs ---- */
@@ -1544,7 +1613,7 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 		       int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1552,7 +1621,7 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, now_ms);
-	return step_done(s, st, "record blob");
+	return store_step_done(s, st, "record blob");
 }
 
 /* ---- API tokens ---- */
@@ -1562,7 +1631,7 @@ rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
 			 int64_t expires_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1572,7 +1641,7 @@ rc_t store_api_token_put(struct store *s, const char *name, const char *scope,
 	sqlite3_bind_text(st, 3, secret_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now_ms);
 	sqlite3_bind_int64(st, 5, expires_ms);
-	return step_done(s, st, "create token");
+	return store_step_done(s, st, "create token");
 }
 
 int store_api_token_name(struct store *s, const char *secret_sha256,
@@ -1639,7 +1708,7 @@ rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
 		     int64_t expires_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1650,7 +1719,7 @@ rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
 	sqlite3_bind_text(st, 4, secret_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now_ms);
 	sqlite3_bind_int64(st, 6, expires_ms);
-	return step_done(s, st, "enrol");
+	return store_step_done(s, st, "enrol");
 }
 
 rc_t store_enrol_get(struct store *s, const char *name, struct store_enrolment *e)
@@ -1662,9 +1731,9 @@ rc_t store_enrol_get(struct store *s, const char *name, struct store_enrolment *
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		e->host_type = col_text(st, 0);
-		e->labels = col_text(st, 1);
-		e->secret_sha256 = col_text(st, 2);
+		e->host_type = store_col_text(st, 0);
+		e->labels = store_col_text(st, 1);
+		e->secret_sha256 = store_col_text(st, 2);
 		e->revoked = sqlite3_column_int(st, 3);
 		e->created_ms = sqlite3_column_int64(st, 4);
 		e->expires_ms = sqlite3_column_int64(st, 5);
@@ -1672,7 +1741,7 @@ rc_t store_enrol_get(struct store *s, const char *name, struct store_enrolment *
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
 		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : db_error(s, "get enrolment");
+	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get enrolment");
 }
 
 void store_enrol_clear(struct store_enrolment *e)
@@ -1700,9 +1769,9 @@ rc_t store_enrol_names(struct store *s, int dead_only, int64_t now_ms,
 	sqlite3_bind_int(st, 1, dead_only);
 	sqlite3_bind_int64(st, 2, now_ms);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		*(char **)xarray_push(names, n, &cap, sizeof **names) = col_text(st, 0);
+		*(char **)xarray_push(names, n, &cap, sizeof **names) = store_col_text(st, 0);
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : db_error(s, "list enrolments");
+	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "list enrolments");
 }
 
 /* ---- the build cache ---- */
@@ -1746,7 +1815,7 @@ rc_t store_job_attach(struct store *s, int64_t id, int64_t leader,
 		      const char *reason)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1755,7 +1824,7 @@ rc_t store_job_attach(struct store *s, int64_t id, int64_t leader,
 		sqlite3_bind_int64(st, 1, leader);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, id);
-	return step_done(s, st, "attach job");
+	return store_step_done(s, st, "attach job");
 }
 
 rc_t store_job_followers(struct store *s, int64_t leader, struct store_job **jobs,
@@ -1769,16 +1838,16 @@ rc_t store_job_followers(struct store *s, int64_t leader, struct store_job **job
 	*n = 0;
 	sqlite3_bind_int64(st, 1, leader);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		job_from_row(st, xarray_push(jobs, n, &cap, sizeof **jobs));
+		store_job_from_row(st, 0, xarray_push(jobs, n, &cap, sizeof **jobs));
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : db_error(s, "list followers");
+	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "list followers");
 }
 
 rc_t store_job_answer_from(struct store *s, int64_t id, const struct store_job *from,
 			   int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1791,13 +1860,13 @@ rc_t store_job_answer_from(struct store *s, int64_t id, const struct store_job *
 	sqlite3_bind_text(st, 6, from->error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now_ms);
 	sqlite3_bind_int64(st, 8, id);
-	rc = step_done(s, st, "answer from cache");
+	rc = store_step_done(s, st, "answer from cache");
 	if (rc)
 		return rc;
 	st = stmt(s, ST_ARTIFACT_COPY);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, from->id);
-	return step_done(s, st, "copy artifacts");
+	return store_step_done(s, st, "copy artifacts");
 }
 
 /* ---- artifacts and upload tokens ---- */
@@ -1807,7 +1876,7 @@ rc_t store_attempt_set_token(struct store *s, int64_t job, int attempt,
 {
 	char hash[SHA256_HEX_LEN + 1];
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1817,7 +1886,7 @@ rc_t store_attempt_set_token(struct store *s, int64_t job, int attempt,
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, job);
 	sqlite3_bind_int(st, 3, attempt);
-	return step_done(s, st, "set upload token");
+	return store_step_done(s, st, "set upload token");
 }
 
 int store_token_lookup(struct store *s, const char *token, int64_t *job,
@@ -1859,14 +1928,14 @@ rc_t store_attempt_uploads(struct store *s, int64_t job, int attempt,
 	sqlite3_reset(st);
 	if (r == SQLITE_DONE)
 		return RC_NOT_FOUND;
-	return r == SQLITE_ROW ? RC_OK : db_error(s, "attempt uploads");
+	return r == SQLITE_ROW ? RC_OK : store_db_error(s, "attempt uploads");
 }
 
 rc_t store_attempt_upload_add(struct store *s, int64_t job, int attempt,
 			      int64_t bytes)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1874,14 +1943,14 @@ rc_t store_attempt_upload_add(struct store *s, int64_t job, int attempt,
 	sqlite3_bind_int64(st, 1, bytes);
 	sqlite3_bind_int64(st, 2, job);
 	sqlite3_bind_int(st, 3, attempt);
-	return step_done(s, st, "count upload");
+	return store_step_done(s, st, "count upload");
 }
 
 rc_t store_attempt_refuse(struct store *s, int64_t job, int attempt,
 			  const char *why)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -1889,27 +1958,27 @@ rc_t store_attempt_refuse(struct store *s, int64_t job, int attempt,
 	sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, job);
 	sqlite3_bind_int(st, 3, attempt);
-	return step_done(s, st, "refuse upload");
+	return store_step_done(s, st, "refuse upload");
 }
 
 rc_t store_artifacts_set(struct store *s, int64_t job,
 			 const struct store_artifact *a, size_t n)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	st = stmt(s, ST_ARTIFACT_CLEAR);
 	sqlite3_bind_int64(st, 1, job);
-	rc = step_done(s, st, "clear artifacts");
+	rc = store_step_done(s, st, "clear artifacts");
 	for (size_t i = 0; !rc && i < n; i++) {
 		st = stmt(s, ST_ARTIFACT_PUT);
 		sqlite3_bind_int64(st, 1, job);
 		sqlite3_bind_text(st, 2, a[i].name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, a[i].sha256, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, a[i].size);
-		rc = step_done(s, st, "put artifact");
+		rc = store_step_done(s, st, "put artifact");
 	}
 	return rc;
 }
@@ -1927,15 +1996,15 @@ rc_t store_artifact_list(struct store *s, int64_t job,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_artifact *a = xarray_push(out, n, &cap, sizeof **out);
 
-		a->name = col_text(st, 0);
-		a->sha256 = col_text(st, 1);
+		a->name = store_col_text(st, 0);
+		a->sha256 = store_col_text(st, 1);
 		a->size = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
 		store_artifact_array_free(out, *n);
 		*n = 0;
-		return db_error(s, "list artifacts");
+		return store_db_error(s, "list artifacts");
 	}
 	return RC_OK;
 }
@@ -1974,26 +2043,26 @@ rc_t store_blobs_unreferenced(struct store *s, int64_t before_ms,
 	*shas = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
-		return db_error(s, "unreferenced blobs");
+		return store_db_error(s, "unreferenced blobs");
 	sqlite3_bind_int64(st, 1, before_ms);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		*(char **)xarray_push(shas, n, &cap, sizeof **shas) = col_text(st, 0);
+		*(char **)xarray_push(shas, n, &cap, sizeof **shas) = store_col_text(st, 0);
 	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? RC_OK : db_error(s, "unreferenced blobs");
+	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "unreferenced blobs");
 }
 
 rc_t store_blob_forget(struct store *s, const char *sha)
 {
 	sqlite3_stmt *st = NULL;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM blobs WHERE sha256=?", -1,
 			       &st, NULL))
-		return db_error(s, "forget blob");
+		return store_db_error(s, "forget blob");
 	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "forget blob");
+	rc = store_step_done(s, st, "forget blob");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -2019,17 +2088,17 @@ rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
 		"DELETE FROM jobs WHERE build_id IN (SELECT id FROM purge_ids)",
 		"DELETE FROM builds WHERE id IN (SELECT id FROM purge_ids)",
 	};
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	*builds = *chunks = 0;
 	for (size_t i = 0; !rc && i < sizeof sql / sizeof sql[0]; i++) {
 		sqlite3_stmt *st = NULL;
 
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL))
-			return db_error(s, "purge");
+			return store_db_error(s, "purge");
 		if (i == 2)
 			sqlite3_bind_int64(st, 1, before_ms);
-		rc = step_done(s, st, "purge");
+		rc = store_step_done(s, st, "purge");
 		if (i == 3)
 			*chunks = sqlite3_changes(s->db);
 		if (i == 8)
@@ -2042,7 +2111,7 @@ rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
 rc_t store_buildlet_upsert(struct store *s, const struct store_buildlet *b)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
@@ -2055,20 +2124,20 @@ rc_t store_buildlet_upsert(struct store *s, const struct store_buildlet *b)
 	sqlite3_bind_int(st, 6, b->capacity);
 	sqlite3_bind_int64(st, 7, b->first_seen_ms);
 	sqlite3_bind_int64(st, 8, b->last_seen_ms);
-	return step_done(s, st, "upsert buildlet");
+	return store_step_done(s, st, "upsert buildlet");
 }
 
 rc_t store_buildlet_seen(struct store *s, const char *name, int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	rc_t rc = begin_write(s);
+	rc_t rc = store_begin_write(s);
 
 	if (rc)
 		return rc;
 	st = stmt(s, ST_BUILDLET_SEEN);
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	return step_done(s, st, "buildlet seen");
+	return store_step_done(s, st, "buildlet seen");
 }
 
 rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
@@ -2083,11 +2152,11 @@ rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_buildlet *b = xarray_push(out, n, &cap, sizeof **out);
 
-		b->name = col_text(st, 0);
-		b->host_type = col_text(st, 1);
-		b->platforms = col_text(st, 2);
-		b->labels = col_text(st, 3);
-		b->version = col_text(st, 4);
+		b->name = store_col_text(st, 0);
+		b->host_type = store_col_text(st, 1);
+		b->platforms = store_col_text(st, 2);
+		b->labels = store_col_text(st, 3);
+		b->version = store_col_text(st, 4);
 		b->capacity = sqlite3_column_int(st, 5);
 		b->first_seen_ms = sqlite3_column_int64(st, 6);
 		b->last_seen_ms = sqlite3_column_int64(st, 7);
@@ -2097,7 +2166,7 @@ rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
 	if (r != SQLITE_DONE) {
 		store_buildlet_array_free(out, *n);
 		*n = 0;
-		return db_error(s, "list buildlets");
+		return store_db_error(s, "list buildlets");
 	}
 	return RC_OK;
 }
@@ -2113,4 +2182,9 @@ void store_buildlet_array_free(struct store_buildlet **b, size_t n)
 	}
 	free(*b);
 	*b = NULL;
+}
+
+sqlite3_int64 store_last_rowid(struct store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
 }

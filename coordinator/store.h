@@ -28,6 +28,8 @@ struct store_build {
 	int priority;       /* higher runs first */
 	char *spec;         /* the accepted request as JSON text */
 	char *requester;    /* name of the API token that asked, "" if none */
+	char *builder;      /* the configured builder it runs, "" if none */
+	int64_t commit_id;  /* the watched commit it is for, 0 if none */
 };
 
 struct store_job {
@@ -59,6 +61,10 @@ struct store_job {
 	int64_t attached_to; /* queued behind an identical job that runs for
 				it (single flight), 0 if none */
 	char *commit;        /* what a git source resolved to, "" if none */
+	char *host_type;     /* only buildlets of this host type run it, ""
+				for any that serves the platform */
+	int postsubmit;      /* made by the commit watcher: queued after
+				every job an API client asked for */
 };
 
 struct store_attempt {
@@ -117,6 +123,11 @@ rc_t store_build_list(struct store *s, const char *state, const char *platform,
 rc_t store_job_insert(struct store *s, int64_t build_id, const char *platform,
 		      const char *labels, int priority, int64_t created_ms,
 		      int64_t *id);
+/* Bind a new job to a host type ("" for none) and place it in the queue:
+ * post-submit jobs go after API ones, in queue_key order (the watcher
+ * uses minus the commit's id: newest commit first). */
+rc_t store_job_set_queue(struct store *s, int64_t id, const char *host_type,
+			 int postsubmit, int64_t queue_key);
 rc_t store_job_get(struct store *s, int64_t id, struct store_job *out);
 rc_t store_job_list_build(struct store *s, int64_t build_id,
 			  struct store_job **jobs, size_t *n);
@@ -138,7 +149,8 @@ void store_job_push(struct store_job **v, size_t *n, size_t *cap,
 		    const struct store_job *j);
 void store_job_array_free(struct store_job **jobs, size_t n);
 
-/* Queued jobs by priority, then age; stops when cb returns non-zero. */
+/* Queued jobs: API ones first, by priority, then age; then post-submit
+ * ones by priority, then newest commit. Stops when cb returns non-zero. */
 typedef int (*store_job_cb)(void *ud, const struct store_job *j);
 rc_t store_job_scan_queue(struct store *s, int limit, store_job_cb cb, void *ud);
 /* Dispatched and running jobs (for recovery after a restart). */
@@ -348,6 +360,82 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
  */
 rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
 		 int64_t *chunks);
+
+/* ---- watched repositories and their commits (store_commits.c) ---- */
+struct store_repo {
+	int64_t id;
+	char *url;           /* as in the config */
+	char *builders;      /* JSON array: the builders its commits get */
+	int watched;         /* still in the config */
+	int64_t last_poll_ms; /* wall time of the last poll, 0 if none */
+	char *last_error;    /* why the last poll failed, "" if it did not */
+};
+
+struct store_commit {
+	int64_t id;          /* discovery order: a child has a higher id
+				than its parents */
+	int64_t repo_id;
+	char *hash;          /* 40 hex digits */
+	char *parents;       /* parent hashes, space-separated */
+	char *author;        /* "Name <email>" */
+	int64_t time_ms;     /* committer time */
+	char *subject;       /* first line of the message */
+	char *branch;        /* branch it was first seen on */
+	int64_t seen_ms;     /* when the watcher found it */
+};
+
+/* The repository with url (made, watched, if new); *id gets it. Marks it
+ * watched and sets its builders (a JSON array). */
+rc_t store_repo_sync(struct store *s, const char *url, const char *builders,
+		     int64_t *id);
+/* Mark every repository not watched (before store_repo_sync of the
+ * config's): a repository dropped from the config keeps its rows. */
+rc_t store_repo_unwatch_all(struct store *s);
+rc_t store_repo_get(struct store *s, int64_t id, struct store_repo *out);
+/* Every repository, by id. */
+rc_t store_repo_list(struct store *s, struct store_repo **out, size_t *n);
+void store_repo_clear(struct store_repo *r);
+void store_repo_array_free(struct store_repo **r, size_t n);
+rc_t store_repo_polled(struct store *s, int64_t id, int64_t now_ms,
+		       const char *error);
+/* The last head recorded for a branch: RC_NOT_FOUND if none. */
+rc_t store_repo_head(struct store *s, int64_t repo, const char *branch,
+		     char *hash, size_t n);
+rc_t store_repo_set_head(struct store *s, int64_t repo, const char *branch,
+			 const char *hash);
+/* Record a commit once: *id gets its id, *is_new whether it was new. */
+rc_t store_commit_add(struct store *s, const struct store_commit *c,
+		      int64_t *id, int *is_new);
+rc_t store_commit_get(struct store *s, int64_t id, struct store_commit *out);
+/* A commit of repo (0: any) by hash or unique prefix of at least 7
+ * digits: RC_NOT_FOUND if none, RC_INVALID if the prefix is ambiguous. */
+rc_t store_commit_find(struct store *s, int64_t repo, const char *hash,
+		       struct store_commit *out);
+/* Commits of a repository newest first, from the offset-th. */
+rc_t store_commit_page(struct store *s, int64_t repo, int64_t offset,
+		       int limit, struct store_commit **out, size_t *n);
+int64_t store_commit_count(struct store *s, int64_t repo);
+void store_commit_clear(struct store_commit *c);
+void store_commit_array_free(struct store_commit **c, size_t n);
+/* Remember which (commit, builder) a build is for. */
+rc_t store_build_set_origin(struct store *s, int64_t build,
+			    const char *builder, int64_t commit_id);
+/* The newest build of (commit, builder), 0 if none. */
+int64_t store_build_of_cell(struct store *s, int64_t commit_id,
+			    const char *builder);
+
+/* A cell of the commit matrix: the newest build of (commit, builder) and
+ * its job (a builder's build has one). */
+struct store_cell {
+	int64_t commit_id;
+	char *builder;
+	int64_t build_id;
+	struct store_job job;
+};
+/* The cells of commits lo..hi (ids) of a repository. */
+rc_t store_cells(struct store *s, int64_t repo, int64_t lo, int64_t hi,
+		 struct store_cell **out, size_t *n);
+void store_cell_array_free(struct store_cell **c, size_t n);
 
 rc_t store_buildlet_upsert(struct store *s, const struct store_buildlet *b);
 rc_t store_buildlet_seen(struct store *s, const char *name, int64_t now_ms);

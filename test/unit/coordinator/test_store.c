@@ -28,7 +28,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The number of migrations in store.c; bump it with a new migration. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* ---- fixture ---------------------------------------------------------- */
 
@@ -152,7 +152,8 @@ static void test_open_creates_wal_db(void **state)
 			   "SELECT group_concat(name, ',') FROM (SELECT name FROM"
 			   " sqlite_master WHERE type='table' ORDER BY name)");
 	assert_string_equal(tables, "api_tokens,artifacts,attempts,blobs,buildlets,builds,"
-				    "enrolments,jobs,log_chunks,log_meta");
+				    "commits,enrolments,jobs,log_chunks,log_meta,"
+				    "repo_heads,repos");
 	free(mode);
 	free(ver);
 	free(tables);

@@ -1,0 +1,38 @@
+/*
+ * store_internal.h - what the store's files share (store.c owns the
+ * connection; store_commits.c adds the commit watcher's tables). Only
+ * store*.c include it, and with it sqlite3.h.
+ */
+#ifndef RFARM_STORE_INTERNAL_H
+#define RFARM_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_OTHER_STMTS 32 /* statement slots for files other than store.c */
+
+/* The statement of slot (prepared from sql on first use), reset and with
+ * its bindings cleared. One slot is one statement for the store's life. */
+sqlite3_stmt *store_stmt_other(struct store *s, int slot, const char *sql);
+/* Open the loop turn's write transaction if none is open. */
+rc_t store_begin_write(struct store *s);
+/* Step a statement that returns no rows; logs and RC_DB on failure. */
+rc_t store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+rc_t store_db_error(struct store *s, const char *what);
+/* Column i as a new string ("" for NULL). */
+char *store_col_text(sqlite3_stmt *st, int i);
+/* The columns of a job row, in the order store_job_from_row reads. */
+#define STORE_JOB_COLS                                                  \
+	"id, build_id, platform, labels, state, priority, created_ms,"  \
+	" attempt, buildlet, coalesce(started_ms,0),"                   \
+	" coalesce(finished_ms,0), coalesce(exit_code,-1),"             \
+	" coalesce(signal,0), coalesce(duration_ms,0), error, reason,"  \
+	" cancel_requested, lost, deadline_ms, coalesce(cache_key,''),"  \
+	" cached, coalesce(cached_from,0), coalesce(attached_to,0),"    \
+	" git_commit, host_type, postsubmit"
+/* A job from STORE_JOB_COLS starting at column at. */
+void store_job_from_row(sqlite3_stmt *st, int at, struct store_job *j);
+sqlite3_int64 store_last_rowid(struct store *s);
+
+#endif
