@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "gitcmd.h"
 #include "os.h"
 #include "sha256.h"
 #include "tlspin.h"
@@ -338,83 +339,26 @@ out:
 #define GIT_TIMEOUT_MS (10 * 60 * 1000)
 #define GIT_OUTPUT_MAX 4096
 
-/* Run git with args in dir, bounded in time; its stdout (trimmed) goes to
- * out, and on failure its last stderr line says why. */
+/* Run git in dir; its stdout (trimmed) goes to out. */
 static rc_t git(const char *dir, const char *what, const char *const *args,
 		char *out, size_t out_len, struct errbuf *eb)
 {
-	const char *path = getenv("PATH");
-	char *envp[6], *pathvar = xasprintf("PATH=%s", path ? path : "/usr/bin:/bin");
-	char *homevar = xasprintf("HOME=%s", dir);
-	char text[2][GIT_OUTPUT_MAX];
-	size_t len[2] = {0, 0};
-	int64_t deadline = clock_mono_ms() + GIT_TIMEOUT_MS;
-	struct os_proc p;
-	int code = -1, sig = 0, open_fds = 2;
+	struct buf text;
+	size_t len;
 	rc_t rc;
 
-	envp[0] = pathvar;
-	envp[1] = homevar;
-	envp[2] = "GIT_TERMINAL_PROMPT=0"; /* never wait for a password */
-	envp[3] = "GIT_CONFIG_NOSYSTEM=1";
-	envp[4] = "LC_ALL=C";
-	envp[5] = NULL;
-	rc = os_proc_spawn(args, (const char *const *)envp, dir, &p, eb);
-	free(pathvar);
-	free(homevar);
-	if (rc)
-		return rc;
-	while (open_fds && clock_mono_ms() < deadline) {
-		struct pollfd pfd[2] = {{p.out_fd, POLLIN, 0}, {p.err_fd, POLLIN, 0}};
+	buf_init(&text, 0, GIT_OUTPUT_MAX);
+	rc = git_run(dir, what, args, GIT_TIMEOUT_MS, NULL, &text, eb);
+	if (!rc && out) {
+		const char *t = buf_cstr(&text);
 
-		if (poll(pfd, 2, 200) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++) {
-			char tmp[1024];
-			ssize_t n;
-
-			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP)))
-				continue;
-			n = read(pfd[i].fd, tmp, sizeof tmp);
-			if (n <= 0) {
-				close(pfd[i].fd);
-				*(i ? &p.err_fd : &p.out_fd) = -1;
-				open_fds--;
-				continue;
-			}
-			if (len[i] + (size_t)n < sizeof text[i]) {
-				memcpy(text[i] + len[i], tmp, (size_t)n);
-				len[i] += (size_t)n;
-			}
-		}
+		len = strlen(t);
+		while (len && strchr(" \n\r\t", t[len - 1]))
+			len--;
+		snprintf(out, out_len, "%.*s", (int)len, t);
 	}
-	if (open_fds)
-		os_proc_terminate(&p, 1);
-	if (p.out_fd >= 0)
-		close(p.out_fd);
-	if (p.err_fd >= 0)
-		close(p.err_fd);
-	os_proc_wait(&p, 1, &code, &sig);
-	for (int i = 0; i < 2; i++) {
-		text[i][len[i]] = '\0';
-		while (len[i] && strchr(" \n\r\t", text[i][len[i] - 1]))
-			text[i][--len[i]] = '\0';
-	}
-	if (open_fds) {
-		errbuf_set(eb, "git %s took longer than %d s", what,
-			   GIT_TIMEOUT_MS / 1000);
-		return RC_TIMEOUT;
-	}
-	if (code != 0) {
-		const char *last = strrchr(text[1], '\n');
-
-		errbuf_set(eb, "git %s failed: %.300s", what,
-			   last ? last + 1 : text[1][0] ? text[1] : "no message");
-		return RC_IO;
-	}
-	if (out)
-		snprintf(out, out_len, "%s", text[0]);
-	return RC_OK;
+	buf_free(&text);
+	return rc;
 }
 
 /* Fetch only ref, shallow, and check it out; commit gets the hash. */

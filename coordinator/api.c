@@ -102,64 +102,6 @@ json_t *api_build_json(struct coord *c, int64_t id)
 	return out;
 }
 
-/* A git source named by branch or tag may mean another commit tomorrow:
- * only a full commit hash makes a git build cacheable. */
-static int cache_lookup_allowed(json_t *spec)
-{
-	json_t *git = json_object_get(json_object_get(spec, "source"), "git");
-	const char *ref = json_string_value(json_object_get(git, "ref"));
-	size_t i = 0;
-
-	if (json_is_true(json_object_get(spec, "no_cache")))
-		return 0;
-	if (!git)
-		return 1;
-	while (ref && ((ref[i] >= '0' && ref[i] <= '9') || (ref[i] >= 'a' && ref[i] <= 'f')))
-		i++;
-	return ref && !ref[i] && i == 40;
-}
-
-/* Store a build and one queued job per platform of spec, asked for by
- * requester (a token name, or ""); commits. */
-static rc_t create_build(struct coord *c, json_t *spec, const char *requester,
-			 int64_t *build)
-{
-	json_t *plats = json_object_get(spec, "platforms"), *p;
-	int priority = (int)json_integer_value(json_object_get(spec, "priority"));
-	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
-	char *labels = json_dumps(json_object_get(spec, "labels"), JSON_COMPACT);
-	int64_t job, now = clock_wall_ms();
-	size_t i;
-	rc_t rc;
-
-	rc = store_build_insert(c->store, now, priority, text, build);
-	if (!rc && requester[0])
-		rc = store_build_set_requester(c->store, *build, requester);
-	json_array_foreach(plats, i, p) {
-		char key[SHA256_HEX_LEN + 1];
-
-		if (!rc)
-			rc = store_job_insert(c->store, *build, json_string_value(p),
-					      labels, priority, now, &job);
-		if (rc)
-			break;
-		cache_key(spec, json_string_value(p), key);
-		cache_on_new_job(c, job, key, cache_lookup_allowed(spec));
-	}
-	free(labels);
-	free(text);
-	if (!rc)
-		rc = store_flush(c->store);
-	if (!rc) {
-		log_info("build %lld accepted (%zu jobs)", (long long)*build,
-			 json_array_size(plats));
-		metrics_build_accepted(c->metrics);
-		c->sched_pending = 1;
-		dash_mark_build(c, *build, 1);
-	}
-	return rc;
-}
-
 /* The name of the API token this request came with ("" if none): the
  * gate has already checked it. */
 static void requester_of(struct http_conn *h, char *name, size_t n)
@@ -184,7 +126,8 @@ static int respond_created(struct http_conn *h, json_t *spec)
 	rc_t rc;
 
 	requester_of(h, who, sizeof who);
-	rc = create_build(h->c, spec, who, &build);
+	rc = builds_create(h->c, spec, &(struct build_origin){.requester = who},
+			   &build);
 
 	json_decref(spec);
 	if (rc)
@@ -193,51 +136,26 @@ static int respond_created(struct http_conn *h, json_t *spec)
 	return http_respond_json(h, 201, api_build_json(h->c, build));
 }
 
-/*
- * {"builder": NAME, ...} is a build of a configured builder: *text gets
- * the request it stands for (to free), *builder its name. Anything else
- * is left for request_parse_build to judge (*text NULL).
- */
-static rc_t expand_builder(struct http_conn *h, char **text, char *builder,
-			   size_t n, struct request_error *err)
-{
-	const char *body = (const char *)buf_data(&h->body);
-	json_t *in, *req = NULL;
-	rc_t rc;
-
-	*text = NULL;
-	if (request_json_depth(body, h->body.len) > REQUEST_MAX_DEPTH ||
-	    !(in = json_loadb(body, h->body.len, JSON_REJECT_DUPLICATES, NULL)))
-		return RC_OK;
-	rc = json_is_object(in) ? config_expand_request(h->c->farm, in, &req, err)
-				: RC_OK;
-	if (req) {
-		snprintf(builder, n, "%s", json_string_value(
-				 json_object_get(in, "builder")));
-		*text = json_dumps(req, JSON_COMPACT);
-	}
-	json_decref(req);
-	json_decref(in);
-	return rc;
-}
-
-/* The spec of a build request, by builder or spelled out. */
+/* The spec of a build request, by builder ({"builder": NAME, ...}) or
+ * spelled out. */
 static rc_t submit_spec(struct http_conn *h, json_t **spec,
 			struct request_error *err)
 {
-	char builder[128] = "", *text;
-	rc_t rc = expand_builder(h, &text, builder, sizeof builder, err);
+	const char *body = (const char *)buf_data(&h->body);
+	json_t *in = NULL;
+	rc_t rc = RC_OK;
 
-	if (rc)
+	*spec = NULL;
+	/* Anything that is not an object with "builder" is left for
+	 * request_parse_build to judge, and to explain. */
+	if (request_json_depth(body, h->body.len) <= REQUEST_MAX_DEPTH &&
+	    (in = json_loadb(body, h->body.len, JSON_REJECT_DUPLICATES, NULL)) &&
+	    json_is_object(in))
+		rc = builds_spec_of_builder(h->c, in, spec, err);
+	json_decref(in);
+	if (rc || *spec)
 		return rc;
-	if (!text)
-		return request_parse_build((const char *)buf_data(&h->body),
-					   h->body.len, spec, err);
-	rc = request_parse_build(text, strlen(text), spec, err);
-	free(text);
-	if (!rc)
-		json_object_set_new(*spec, "builder", json_string(builder));
-	return rc;
+	return request_parse_build(body, h->body.len, spec, err);
 }
 
 static int submit(struct http_conn *h)

@@ -241,6 +241,31 @@ struct route;
 int api_handle(struct http_conn *h, const struct route *r);
 json_t *api_build_json(struct coord *c, int64_t build_id);
 
+/* ---- builds.c: making builds ---- */
+/* Who a build is for, and where it goes in the queue. */
+struct build_origin {
+	const char *requester; /* API token name, NULL or "" if none */
+	const char *builder;   /* configured builder, NULL if none */
+	int64_t commit_id;     /* watched commit it builds, 0 if none */
+	int postsubmit;        /* made by the watcher: after API jobs */
+};
+/* Store a build of spec (a request_parse_build result) and one queued
+ * job per platform, and commit; the scheduler and dashboard hear of it.
+ * A spec with "host_type" binds its jobs to that host type. */
+rc_t builds_create(struct coord *c, json_t *spec, const struct build_origin *o,
+		   int64_t *build);
+/* in is {"builder": NAME, ...}: *spec gets the build request it stands
+ * for (validated, with "builder"). *spec NULL and RC_OK if in has no
+ * "builder"; an error (err) for an unknown builder or a bad request. */
+struct request_error;
+rc_t builds_spec_of_builder(struct coord *c, json_t *in, json_t **spec,
+			    struct request_error *err);
+/* A build of builder for commit hash (commit_id) of the repository at
+ * url, from exactly that commit. */
+rc_t builds_for_commit(struct coord *c, const char *url, const char *hash,
+		       int64_t commit_id, const char *builder, int postsubmit,
+		       int64_t *build, struct request_error *err);
+
 /* ---- lease.c ---- */
 void lease_buildlet_gone(struct coord *c, const char *name, int64_t now_ms);
 /* The buildlet has a session again; 1 if it had been away. */

@@ -403,6 +403,10 @@ rc_t store_repo_head(struct store *s, int64_t repo, const char *branch,
 		     char *hash, size_t n);
 rc_t store_repo_set_head(struct store *s, int64_t repo, const char *branch,
 			 const char *hash);
+/* Every recorded head of a repository, by branch. */
+typedef void (*store_head_cb)(void *ud, const char *branch, const char *hash);
+rc_t store_repo_heads(struct store *s, int64_t repo, store_head_cb cb,
+		      void *ud);
 /* Record a commit once: *id gets its id, *is_new whether it was new. */
 rc_t store_commit_add(struct store *s, const struct store_commit *c,
 		      int64_t *id, int *is_new);

@@ -23,6 +23,7 @@ enum {
 	SC_REPO_POLLED,
 	SC_HEAD_GET,
 	SC_HEAD_SET,
+	SC_HEADS,
 	SC_COMMIT_ADD,
 	SC_COMMIT_ID,
 	SC_COMMIT_GET,
@@ -47,6 +48,8 @@ static const char *const sql[SC__COUNT] = {
 	[SC_HEAD_GET] = "SELECT hash FROM repo_heads WHERE repo_id=? AND branch=?",
 	[SC_HEAD_SET] = "INSERT OR REPLACE INTO repo_heads(repo_id, branch, hash)"
 			" VALUES(?,?,?)",
+	[SC_HEADS] = "SELECT branch, hash FROM repo_heads WHERE repo_id=?"
+		     " ORDER BY branch",
 	[SC_COMMIT_ADD] = "INSERT OR IGNORE INTO commits(repo_id, hash, parents,"
 			  " author, time_ms, subject, branch, seen_ms)"
 			  " VALUES(?,?,?,?,?,?,?,?)",
@@ -225,6 +228,20 @@ rc_t store_repo_set_head(struct store *s, int64_t repo, const char *branch,
 	sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
 	return store_step_done(s, st, "set repo head");
+}
+
+rc_t store_repo_heads(struct store *s, int64_t repo, store_head_cb cb,
+		      void *ud)
+{
+	sqlite3_stmt *st = stmt(s, SC_HEADS);
+	int r;
+
+	sqlite3_bind_int64(st, 1, repo);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb(ud, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "repo heads");
 }
 
 /* ---- commits ---- */
