@@ -62,14 +62,25 @@ static void pump(struct git_io *g, int64_t deadline, const volatile int *cancel)
 	}
 }
 
-/* The last non-empty line of git's stderr. */
-static const char *last_line(char *text)
+/* Why git failed: its first "fatal:" or "error:" line (the ones after it
+ * are advice), else its last line. */
+static const char *why_line(char *text)
 {
 	size_t len = strlen(text);
-	char *nl;
+	char *p, *nl;
 
 	while (len && strchr(" \n\r\t", text[len - 1]))
 		text[--len] = '\0';
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!strncmp(p, "fatal: ", 7) || !strncmp(p, "error: ", 7)) {
+			if (nl)
+				*nl = '\0';
+			return p;
+		}
+		if (!nl)
+			break;
+	}
 	nl = strrchr(text, '\n');
 	return nl ? nl + 1 : text[0] ? text : "no message";
 }
@@ -110,7 +121,7 @@ rc_t git_run(const char *dir, const char *what, const char *const *args,
 			   timeout_ms / 1000);
 		rc = RC_TIMEOUT;
 	} else if (code != 0) {
-		errbuf_set(eb, "git %s failed: %.300s", what, last_line(g->err));
+		errbuf_set(eb, "git %s failed: %.300s", what, why_line(g->err));
 		rc = RC_IO;
 	} else if (out && out->err) {
 		errbuf_set(eb, "git %s printed more than %zu bytes", what,

@@ -155,6 +155,35 @@ char *cli_format_build_list(const json_t *list);
 /* {"buildlets":[...]} as a table. */
 char *cli_format_buildlets(const json_t *list);
 
+/* ---- the commit matrix (cli_commits.c) ---- */
+
+/* 1 if `rfarm retry` arguments retry a commit's cells (--commit,
+ * --builder or --repo before any "--"), not a build. */
+int cli_retry_is_commit(int argc, char **argv);
+
+struct cli_retry_commit {
+	char *path;   /* "/api/v1/commits/HASH/retry" */
+	json_t *body; /* {"builder", "repo"} as given; NULL if neither */
+	int json;     /* --json */
+	int help;     /* --help: print usage, do nothing else */
+};
+/*
+ * `rfarm retry --commit HASH [--builder NAME] [--repo URL|ID] [--json]`
+ * into the request; on RC_INVALID eb says what is wrong. Free with
+ * cli_retry_commit_clear.
+ */
+rc_t cli_retry_commit_request(int argc, char **argv,
+			      struct cli_retry_commit *out, struct errbuf *eb);
+void cli_retry_commit_clear(struct cli_retry_commit *r);
+/* {"repos":[...]} as text. */
+char *cli_format_repos(const json_t *list);
+/* A GET /repos/{id}/commits answer as a matrix width columns wide: short
+ * hash, the subject cut to fit, one column per builder with its state
+ * ("-": not built yet). */
+char *cli_format_commits(const json_t *page, int width);
+/* What POST /commits/{name}/retry did, one line per cell. */
+char *cli_format_retry(const json_t *reply);
+
 /* ---- commands (cmd_server.c, cmd_client.c) ---- */
 
 int cmd_coordinator(const struct cli_cmd *cmd, int argc, char **argv);
@@ -178,6 +207,10 @@ int cmd_revoke(const struct cli_cmd *cmd, int argc, char **argv);
 int cmd_token(const struct cli_cmd *cmd, int argc, char **argv);
 /* cmd_dashboard.c */
 int cmd_dashboard(const struct cli_cmd *cmd, int argc, char **argv);
+/* cmd_commits.c */
+int cmd_repos(const struct cli_cmd *cmd, int argc, char **argv);
+int cmd_commits(const struct cli_cmd *cmd, int argc, char **argv);
+int cmd_retry_commit(const struct cli_cmd *cmd, int argc, char **argv);
 /* cmd_reload.c */
 int cmd_reload(const struct cli_cmd *cmd, int argc, char **argv);
 /* Write DIR/HOST.crt and DIR/HOST.key (0600), a self-signed certificate

@@ -526,6 +526,9 @@ int cmd_cancel(const struct cli_cmd *cmd, int argc, char **argv)
 
 int cmd_retry(const struct cli_cmd *cmd, int argc, char **argv)
 {
+	/* --commit HASH retries cells of the commit matrix (cmd_commits.c). */
+	if (cli_retry_is_commit(argc, argv))
+		return cmd_retry_commit(cmd, argc, argv);
 	return build_action(cmd, argc, argv, "retry");
 }
 

@@ -74,6 +74,7 @@ enum {
 	OPT_MAX_PROCS,
 	OPT_MAX_FILE_SIZE,
 	OPT_CONFIG,
+	OPT_HOOK_SECRET,
 };
 
 /* What the signal handler stops; NULL when there is nothing to stop. */
@@ -269,6 +270,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"public-read", no_argument, NULL, OPT_PUBLIC_READ},
 		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 		{"config", required_argument, NULL, OPT_CONFIG},
+		{"hook-secret-file", required_argument, NULL, OPT_HOOK_SECRET},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -313,6 +315,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		case OPT_PUBLIC_READ: sa->cfg.public_read = 1; break;
 		case OPT_TLS_KEY: sa->cfg.tls_key = optarg; break;
 		case OPT_CONFIG: sa->cfg.config_file = optarg; break;
+		case OPT_HOOK_SECRET: sa->cfg.hook_secret_file = optarg; break;
 		case OPT_IO_TIMEOUT:
 			if (duration_arg(cmd, "--io-timeout", 1000, 3600000,
 					 &sa->cfg.io_timeout_s))

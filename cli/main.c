@@ -22,8 +22,9 @@ static const char usage_up[] =
 	"                      :PORT for all interfaces, port 0 for any free)\n"
 	"  --data DIR          database, blobs and keys (default ./rfarm-data);\n"
 	"                      the buildlet works in DIR/work\n"
-	"  --config FILE       host types and builders (env/CONFIG.md); SIGHUP\n"
-	"                      or `rfarm reload` rereads it\n"
+	"  --config FILE       host types, builders and watched repositories\n"
+	"                      (env/CONFIG.md); SIGHUP or `rfarm reload`\n"
+	"                      rereads it\n"
 	"  (and the farm options of `rfarm coordinator --help`)\n";
 
 static const char usage_coordinator[] =
@@ -34,6 +35,7 @@ static const char usage_coordinator[] =
 	"                         [--max-log-bytes SIZE] [--max-artifact-bytes SIZE]\n"
 	"                         [--max-artifacts N] [--max-artifact-total SIZE]\n"
 	"                         [--max-source-bytes SIZE] [--config FILE]\n"
+	"                         [--hook-secret-file FILE]\n"
 	"\n"
 	"Serve the HTTP API, the dashboard and the /buildlet WebSocket.\n"
 	"\n"
@@ -47,6 +49,11 @@ static const char usage_coordinator[] =
 	"                      file is refused and the old one kept\n"
 	"\n"
 	"Farm options (also for `up`):\n"
+	"  --hook-secret-file FILE  one line (16+ bytes) that git hosts' push\n"
+	"                      webhooks prove (POST /api/v1/hooks/git, signed\n"
+	"                      as GitHub/Gitea do or as GitLab's token): a push\n"
+	"                      makes the watched repositories poll at once;\n"
+	"                      reread on reload. Without it webhooks are off\n"
 	"  --heartbeat D       how often buildlets send hb (default 5s); one\n"
 	"                      silent for 3 heartbeats is disconnected\n"
 	"  --grace D           how long a vanished buildlet keeps its jobs\n"
@@ -201,9 +208,41 @@ static const char usage_cancel[] =
 
 static const char usage_retry[] =
 	"usage: rfarm retry BUILD [--json]\n"
+	"       rfarm retry --commit HASH [--builder NAME] [--repo URL|ID] [--json]\n"
 	"\n"
 	"Run the jobs of a build that failed, errored or were cancelled again,\n"
-	"as new attempts of the same jobs.\n";
+	"as new attempts of the same jobs.\n"
+	"\n"
+	"With --commit, retry cells of a watched repository's commit matrix:\n"
+	"the named builder's, or every builder of the commit's repository.\n"
+	"A failed, errored or cancelled cell is retried in place; one not\n"
+	"built yet is built (ahead of post-submit work); a passed cell is\n"
+	"built again without the cache (you asked to see it run); a queued or\n"
+	"running one is left alone.\n"
+	"\n"
+	"  --commit HASH    a full hash or a unique prefix of 7+ hex digits\n"
+	"  --builder NAME   just this builder's cell\n"
+	"  --repo URL|ID    the repository, when the hash is in several\n"
+	"  --json           print the server's answer\n";
+
+static const char usage_repos[] =
+	"usage: rfarm repos [--json]\n"
+	"\n"
+	"List the watched repositories: id, URL, commits recorded, last poll\n"
+	"and its error, the builders their commits get.\n";
+
+static const char usage_commits[] =
+	"usage: rfarm commits [--repo ID|URL] [--limit N] [--before COMMIT_ID]\n"
+	"                     [--json]\n"
+	"\n"
+	"Show a watched repository's commits, newest first, as a matrix: short\n"
+	"hash, subject, and per builder the state of that commit's build\n"
+	"(\"-\": not built yet).\n"
+	"\n"
+	"  --repo ID|URL       which repository (needed when there are several)\n"
+	"  --limit N           commits to show, 1 to 1000 (default 50)\n"
+	"  --before COMMIT_ID  the page after the one that said \"more\"\n"
+	"  --json              print GET /api/v1/repos/{id}/commits as it came\n";
 
 static const char usage_drain[] =
 	"usage: rfarm drain BUILDLET [--undo] [--json]\n"
@@ -276,9 +315,11 @@ static const char usage_dashboard[] =
 	"Write every dashboard page from the database in DIR, without a\n"
 	"coordinator (one may be running on it): the matrix (index.html,\n"
 	"page-2.html ..., index.json), builds/ID.html and .json, jobs/ID.html\n"
-	"and .log, buildlets.html, queue.html, failures.html, style.css and\n"
-	"live.js. Any web server can serve the result. Prints how many pages\n"
-	"it wrote and how long it took.\n"
+	"and .log, buildlets.html, queue.html, failures.html, the watched\n"
+	"repositories (repos/index.html, repos/ID.html, .json and\n"
+	"ID-page-N.html), style.css and live.js. Any web server can serve the\n"
+	"result. No host-type alerts: offline nothing is connected. Prints\n"
+	"how many pages it wrote and how long it took.\n"
 	"\n"
 	"  --data DIR   the coordinator's data directory (default ./rfarm-data)\n"
 	"  --out DIR    where the pages go (default DIR/dashboard, the\n"
@@ -320,7 +361,11 @@ static const struct cli_cmd commands[] = {
 	{"buildlets", "list buildlets", cmd_buildlets, usage_buildlets},
 	{"cancel", "cancel a build's unfinished jobs", cmd_cancel,
 	 usage_cancel},
-	{"retry", "run a build's failed jobs again", cmd_retry, usage_retry},
+	{"retry", "run a build's (or a commit's) failed jobs again", cmd_retry,
+	 usage_retry},
+	{"repos", "list watched repositories", cmd_repos, usage_repos},
+	{"commits", "a repository's commits by builder, newest first",
+	 cmd_commits, usage_commits},
 	{"get", "download a job's artifacts, verified", cmd_get, usage_get},
 	{"certgen", "make a self-signed TLS certificate", cmd_certgen,
 	 usage_certgen},

@@ -202,26 +202,11 @@ static int cancel_build(struct http_conn *h, int64_t id)
  * each gets a new attempt and the build its result again. */
 static int retry_build(struct http_conn *h, int64_t id)
 {
-	struct store_job *jobs = NULL;
-	size_t n = 0;
-	int retried = 0;
+	int retried = orch_retry_build(h->c, id);
 
-	if (store_job_list_build(h->c->store, id, &jobs, &n) || !n) {
-		store_job_array_free(&jobs, n);
+	if (retried < 0)
 		return http_respond_error(h, 404, "not_found", "no build %lld",
 					  (long long)id);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct store_job *j = &jobs[i];
-
-		if (j->state != JOB_FAILED && j->state != JOB_ERROR &&
-		    j->state != JOB_CANCELLED)
-			continue;
-		if (!orch_job_transition(h->c, j->id, j->state, JOB_QUEUED) &&
-		    !store_job_retry(h->c->store, j->id, "retried"))
-			retried++;
-	}
-	store_job_array_free(&jobs, n);
 	if (!retried)
 		return http_respond_error(h, 409, "nothing_to_retry",
 					  "build %lld has no failed, error or "
@@ -229,7 +214,6 @@ static int retry_build(struct http_conn *h, int64_t id)
 	if (store_flush(h->c->store))
 		return http_respond_error(h, 500, "store", "cannot retry build %lld",
 					  (long long)id);
-	log_info("build %lld: %d job(s) queued again", (long long)id, retried);
 	return http_respond_json(h, 200, api_build_json(h->c, id));
 }
 
@@ -628,6 +612,16 @@ int api_handle(struct http_conn *h, const struct route *r)
 		return http_respond_json(h, 200, config_json(h->c));
 	case ROUTE_RELOAD:
 		return reload(h);
+	case ROUTE_REPO_POLL:
+		return hooks_repo_poll(h, r->num);
+	case ROUTE_HOOK_GIT:
+		return hooks_git(h);
+	case ROUTE_REPOS:
+		return commitapi_repos(h);
+	case ROUTE_REPO_COMMITS:
+		return commitapi_commits(h, r->num);
+	case ROUTE_COMMIT_RETRY:
+		return commitapi_retry(h, r->name);
 	case ROUTE_BLOB:
 		/* A PUT is begun by http.c as soon as its headers arrive. */
 		if (!strcmp(h->method, "PUT"))

@@ -3,8 +3,10 @@
  *
  * A job's cache key is the SHA-256 of the canonical JSON of what decides
  * its result: platform, command or script, environment, source (tarball
- * digest), artifact patterns and labels (a labelled machine may have a
- * different toolchain). Priority and time limits are not part of it.
+ * digest), artifact patterns, labels (a labelled machine may have a
+ * different toolchain) and host type, when bound to one (for the same
+ * reason: two builders alike but for their host type exist to run on
+ * both kinds of machine). Priority and time limits are not part of it.
  * A new job whose key matches a passed job is answered at once from it;
  * one that matches an active job waits behind it (attached) and takes
  * its result when it ends. A leader that ends in error or is cancelled
@@ -23,7 +25,7 @@ void cache_key(json_t *spec, const char *platform, char *out)
 {
 	json_t *canon = json_object();
 	static const char *const keys[] = {"command", "script", "env", "source",
-					   "artifacts", "labels"};
+					   "artifacts", "labels", "host_type"};
 	char *text;
 
 	json_object_set_new(canon, "platform", json_string(platform));

@@ -333,6 +333,9 @@ static json_t *builder_request(json_t *host_type, json_t *b)
 			json_object_set(req, copy[k], json_object_get(b, copy[k]));
 	if (json_object_get(host_type, "labels"))
 		json_object_set(req, "labels", json_object_get(host_type, "labels"));
+	/* A buildlet started with --host-type T serves the builders of T,
+	 * and only those. */
+	json_object_set(req, "host_type", json_object_get(host_type, "name"));
 	return req;
 }
 
@@ -342,7 +345,8 @@ static const char *key_of_code(json_t *b, const char *code)
 	static const struct {
 		const char *code, *key;
 	} map[] = {{"bad_env", "env"}, {"bad_artifact", "artifacts"},
-		   {"bad_timeout", "timeout"}, {"bad_label", "labels"}};
+		   {"bad_timeout", "timeout"}, {"bad_label", "labels"},
+		   {"bad_host_type", "host_type"}};
 
 	for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
 		if (!strcmp(code, map[k].code))
@@ -453,6 +457,40 @@ static rc_t check_repo_builders(const struct vctx *v, json_t *root, json_t *r,
 	return RC_OK;
 }
 
+/* A branch name git would take in a refspec: none of the characters
+ * git-check-ref-format refuses, no "..", no leading '-' or '/'. */
+static int branch_ok(const char *b)
+{
+	size_t len = strlen(b);
+
+	if (!len || b[0] == '-' || b[0] == '/' || b[len - 1] == '/' ||
+	    b[len - 1] == '.' || strstr(b, "..") || strstr(b, "//") ||
+	    strstr(b, "@{") || (len >= 5 && !strcmp(b + len - 5, ".lock")))
+		return 0;
+	for (; *b; b++)
+		if ((unsigned char)*b <= ' ' || *b == 0x7f || strchr("~^:?*[\\", *b))
+			return 0;
+	return 1;
+}
+
+static rc_t check_branches(const struct vctx *v, json_t *a, const char *path)
+{
+	char p[PATH_MAX_LEN + 24];
+	json_t *e;
+	size_t k;
+	rc_t rc;
+
+	if ((rc = check_strings(v, a, path, CONFIG_MAX_ENTRIES, 255)))
+		return rc;
+	json_array_foreach(a, k, e) {
+		snprintf(p, sizeof p, "%s[%zu]", path, k);
+		if (!branch_ok(json_string_value(e)))
+			return vfail(v, p, "\"%.64s\" is not a branch name git "
+				     "takes", json_string_value(e));
+	}
+	return RC_OK;
+}
+
 static rc_t check_repo(const struct vctx *v, json_t *root, size_t i)
 {
 	static const char *const keys[] = {"url", "branches", "builders", "poll",
@@ -469,15 +507,16 @@ static rc_t check_repo(const struct vctx *v, json_t *root, size_t i)
 		return rc;
 	snprintf(p, sizeof p, "repos[%zu].url", i);
 	url = json_string_value(json_object_get(r, "url"));
-	if (!url || !*url || strlen(url) > 1024 || strpbrk(url, " \t\r\n"))
-		return vfail(v, p, "want a git URL without spaces");
+	if (!url || strlen(url) > 1024 || !request_valid_git_url(url))
+		return vfail(v, p, "want an https://, http://, git://, ssh:// or "
+			     "file:// URL without spaces");
 	for (size_t k = 0; k < i; k++)
 		if (!strcmp(url, json_string_value(json_object_get(
 					 json_array_get(arr, k), "url"))))
 			return vfail(v, p, "%s is also repos[%zu].url", url, k);
 	snprintf(p, sizeof p, "repos[%zu].branches", i);
 	if ((x = json_object_get(r, "branches")) &&
-	    (rc = check_strings(v, x, p, CONFIG_MAX_ENTRIES, 255)))
+	    (rc = check_branches(v, x, p)))
 		return rc;
 	if ((rc = check_repo_builders(v, root, r, i)))
 		return rc;

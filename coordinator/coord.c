@@ -133,6 +133,16 @@ static rc_t check_open_mode(struct coord *c, struct errbuf *eb)
 	return RC_AUTH;
 }
 
+/* After a reload: the new repos to the watcher, a new hook secret. */
+static void reload_watched(struct coord *c)
+{
+	struct errbuf eb = {""};
+
+	postsubmit_sync(c);
+	if (hooks_load_secret(c, &eb))
+		log_error("%s (the old hook secret stays in force)", eb.msg);
+}
+
 rc_t coord_config_reload(struct coord *c, struct config_error *err)
 {
 	struct config *next;
@@ -154,6 +164,8 @@ rc_t coord_config_reload(struct coord *c, struct config_error *err)
 	config_free(&c->farm);
 	c->farm = next;
 	c->farm_loaded_ms = clock_wall_ms();
+	if (c->ctx) /* a reload; the first sync follows the store's opening */
+		reload_watched(c);
 	c->farm_error[0] = '\0';
 	c->farm_error_ms = 0;
 	log_info("config %s loaded: %zu host type(s), %zu builder(s), %zu "
@@ -198,11 +210,13 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	c->hs_refill_ms = c->started_ms;
 	c->hs_tokens = cfg->max_handshakes_per_s;
 	if (load_config(c, eb) || auth_load_master(c->data_dir, c->master, eb) ||
-	    open_store(c, eb) || check_open_mode(c, eb) ||
-	    blobs_init(c->blob_dir, eb) || create_context(c, eb))
+	    hooks_load_secret(c, eb) || open_store(c, eb) ||
+	    check_open_mode(c, eb) || blobs_init(c->blob_dir, eb) ||
+	    create_context(c, eb))
 		goto fail;
 	announce(c);
 	dash_start(c);
+	postsubmit_sync(c);
 	c->sched_pending = 1;
 	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
 	return c;
@@ -218,6 +232,7 @@ int coord_run(struct coord *c)
 	while (!c->stop) {
 		if (lws_service(c->ctx, 0) < 0)
 			break;
+		postsubmit_drain(c);
 		if (c->reload) {
 			struct config_error err;
 
@@ -256,6 +271,7 @@ void coord_free(struct coord **cp)
 
 	if (!c)
 		return;
+	postsubmit_stop(c);
 	if (c->ctx) {
 		lws_sul_cancel(&c->tick);
 		lws_context_destroy(c->ctx);
@@ -270,6 +286,7 @@ void coord_free(struct coord **cp)
 	free(c->dash_dir);
 	free(c->blob_dir);
 	free(c->data_dir);
+	explicit_bzero(c->hook_secret, sizeof c->hook_secret);
 	free(c);
 	*cp = NULL;
 }

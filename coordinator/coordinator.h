@@ -55,6 +55,9 @@ struct coord_config {
 				     (429); 0 = no limit; default 10 */
 	const char *config_file;  /* host types, builders, repos (JSON, see
 				     env/CONFIG.md); NULL: none */
+	const char *hook_secret_file; /* the secret git hosts' webhooks
+				     prove (POST /api/v1/hooks/git); NULL:
+				     webhooks are off */
 	/* Called once the listening socket is bound, with the base URL
 	 * ("http://127.0.0.1:8080"). May be NULL. */
 	void (*on_listening_cb)(void *ud, const char *base_url);

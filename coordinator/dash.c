@@ -11,14 +11,25 @@
  *
  * Work whose size grows with the history is done in slices of at most
  * DASH_SLICE_MS per tick: the index pages after the first when a new build
- * moves every build down one place (the "sweep"), and at start every build
- * and job page (the "backfill", newest first), so a coordinator with
- * 10,000 builds starts serving at once and the loop never stalls.
+ * moves every build down one place (the "sweep"), a repository's pages
+ * after the first when new commits move its commits down (the "repo
+ * sweep"), and at start every build and job page (the "backfill", newest
+ * first), so a coordinator with 10,000 builds starts serving at once and
+ * the loop never stalls.
+ *
+ * A repository's page shows the cells of its commits: a job of a build
+ * of a commit rewrites the page that holds that commit. Every page starts
+ * with the banner of host types short of machines (config "expected" vs
+ * connected sessions): when that banner changes (a buildlet came or went,
+ * the config was reloaded) the pages people watch are rewritten with it:
+ * index.html, buildlets, queue, failures, repos/index.html and each
+ * repository's first page.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "config.h"
 #include "dashdata.h"
 #include "internal.h"
 #include "log.h"
@@ -33,6 +44,20 @@
 struct idset {
 	int64_t *v;
 	size_t n, cap;
+};
+
+/* A page of a repository's matrix. */
+struct rpage {
+	int64_t repo;        /* repository id */
+	int page;            /* from 1 */
+};
+
+/* A repository whose later pages are being rewritten, or were. */
+struct rsweep {
+	int64_t repo;        /* repository id */
+	int64_t commits;     /* its commits when last swept */
+	int next;            /* next page to write, 0: none due */
+	int n_pages;         /* at the last count */
 };
 
 /* A running job whose log grew. */
@@ -50,6 +75,17 @@ struct dash {
 	struct logmark *logs;     /* running jobs with a growing log */
 	size_t n_logs, cap_logs;
 	int queue, failures, buildlets; /* those pages are dirty */
+	struct idset repos;       /* repositories whose first page is dirty */
+	struct rpage *rpages;     /* other repository pages to rewrite */
+	size_t n_rpages, cap_rpages;
+	struct rsweep *rsweeps;   /* per repository: its later pages */
+	size_t n_rsweeps, cap_rsweeps;
+	int repo_list;            /* repos/index.html is dirty */
+	struct dash_alert *alerts; /* host types short of machines, this tick */
+	size_t n_alerts, cap_alerts;
+	char *alert_sig;          /* what the banner said last: a change
+				     rewrites the pages showing it */
+	int64_t farm_ms;          /* c->farm_loaded_ms when last seen */
 	int shift;                /* builds moved between index pages */
 	int sweep;                /* next index page of the sweep, 0: none */
 	int again;                /* builds moved during the sweep: another */
@@ -99,7 +135,8 @@ static int idset_has(const struct idset *s, int64_t id)
 static int dirty(const struct dash *d)
 {
 	return d->jobs.n || d->builds.n || d->pages.n || d->queue ||
-	       d->failures || d->buildlets || d->shift;
+	       d->failures || d->buildlets || d->shift || d->repos.n ||
+	       d->n_rpages || d->repo_list;
 }
 
 /* ---- marks ---- */
@@ -152,6 +189,31 @@ void dash_mark_all(struct coord *c)
 	idset_add(&d->pages, 1);
 }
 
+void dash_mark_repo(struct coord *c, int64_t repo)
+{
+	struct dash *d = c->dash;
+
+	if (!d)
+		return;
+	idset_add(&d->repos, repo);
+	idset_add(&d->pages, 1); /* it lists the watched repositories */
+	d->repo_list = 1;
+}
+
+static void rpage_add(struct dash *d, int64_t repo, int page)
+{
+	if (page == 1) {
+		idset_add(&d->repos, repo);
+		return;
+	}
+	for (size_t i = 0; i < d->n_rpages; i++)
+		if (d->rpages[i].repo == repo && d->rpages[i].page == page)
+			return;
+	*(struct rpage *)xarray_push(&d->rpages, &d->n_rpages, &d->cap_rpages,
+				     sizeof *d->rpages) =
+		(struct rpage){repo, page};
+}
+
 /* ---- rendering ---- */
 
 static const char *session_how(void *ud, const char *name)
@@ -161,6 +223,32 @@ static const char *session_how(void *ud, const char *name)
 	if (!s)
 		return NULL;
 	return s->auth.enrolled[0] ? "enrolled" : s->auth.open ? "open" : "key";
+}
+
+/* The host types of the config with fewer machines connected than it
+ * expects, into d->alerts (borrowing the config's strings: rebuilt every
+ * tick, before anything could reload it). */
+static void alerts_fill(struct coord *c, struct dash *d)
+{
+	json_t *types = c->farm ? config_host_types(c->farm) : NULL, *t;
+	size_t i;
+
+	d->n_alerts = 0;
+	json_array_foreach(types, i, t) {
+		const char *name = json_string_value(json_object_get(t, "name"));
+		const char *owner = json_string_value(json_object_get(t, "owner"));
+		json_int_t want = json_integer_value(json_object_get(t, "expected"));
+		int have;
+
+		if (!name || want <= 0)
+			continue;
+		have = session_count_host_type(c, name);
+		if (have >= want)
+			continue;
+		*(struct dash_alert *)xarray_push(&d->alerts, &d->n_alerts,
+						  &d->cap_alerts, sizeof *d->alerts) =
+			(struct dash_alert){name, (int)want, have, owner ? owner : ""};
+	}
 }
 
 static void dd_init(struct coord *c, struct dashdata *dd)
@@ -173,6 +261,62 @@ static void dd_init(struct coord *c, struct dashdata *dd)
 	*dd = (struct dashdata){.store = c->store, .dir = c->dash_dir,
 				.session_how = session_how, .ud = c};
 	dashdata_header(dd, connected, clock_wall_ms());
+	alerts_fill(c, c->dash);
+	dd->h.alerts = c->dash->alerts;
+	dd->h.n_alerts = c->dash->n_alerts;
+}
+
+/* What the banner says, to tell when it changed. */
+static char *alerts_sig(const struct dash *d)
+{
+	struct buf b;
+	char *out;
+
+	buf_init(&b, 0, 0);
+	for (size_t i = 0; i < d->n_alerts; i++)
+		buf_printf(&b, "%s\x1f%d\x1f%d\x1f%s\x1e", d->alerts[i].host_type,
+			   d->alerts[i].expected, d->alerts[i].connected,
+			   d->alerts[i].owner);
+	out = xstrdup(b.len ? buf_cstr(&b) : "");
+	buf_free(&b);
+	return out;
+}
+
+/* Every repository's first page and repos/index.html. */
+static void mark_all_repos(struct dash *d, struct dashdata *dd)
+{
+	struct store_repo *rows = NULL;
+	size_t n = 0;
+
+	d->repo_list = 1;
+	if (store_repo_list(dd->store, &rows, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		idset_add(&d->repos, rows[i].id);
+	store_repo_array_free(&rows, n);
+}
+
+/* The banner changed: rewrite the pages people keep open. */
+static void alerts_changed(struct dash *d, struct dashdata *dd)
+{
+	idset_add(&d->pages, 1);
+	d->queue = d->failures = d->buildlets = 1;
+	mark_all_repos(d, dd);
+}
+
+/* Compare the banner of this tick with the last one. */
+static void alerts_check(struct dash *d, struct dashdata *dd)
+{
+	char *sig = alerts_sig(d);
+
+	if (d->alert_sig && !strcmp(sig, d->alert_sig)) {
+		free(sig);
+		return;
+	}
+	if (d->alert_sig)
+		alerts_changed(d, dd);
+	free(d->alert_sig);
+	d->alert_sig = sig;
 }
 
 /* Log a page that could not be written, once until the reason changes
@@ -251,13 +395,18 @@ static void render_builds(struct dash *d, struct dashdata *dd)
 	idset_unique(&d->builds);
 	idset_unique(&d->new_builds);
 	for (size_t i = 0; i < d->builds.n; i++) {
-		int64_t id = d->builds.v[i];
-		rc_t rc = dashdata_build(dd, id, idset_has(&d->new_builds, id), &eb);
+		int64_t id = d->builds.v[i], commit = 0, repo;
+		rc_t rc = dashdata_build(dd, id, idset_has(&d->new_builds, id),
+					 &commit, &eb);
 		int page;
 
 		report(d, rc, &eb);
 		if (!rc && (page = dashdata_page_of(dd, id)) > 0)
 			idset_add(&d->pages, page);
+		/* Its cell on the page of the repository showing the commit. */
+		if (!rc && commit && (page = dashdata_repo_page_of(dd, commit,
+								    &repo)) > 0)
+			rpage_add(d, repo, page);
 	}
 	d->builds.n = d->new_builds.n = 0;
 }
@@ -282,6 +431,78 @@ static void render_pages(struct dash *d, struct dashdata *dd)
 		report(d, dashdata_index(dd, (int)d->pages.v[i], &d->n_pages, &eb),
 		       &eb);
 	d->pages.n = 0;
+}
+
+static struct rsweep *rsweep_of(struct dash *d, int64_t repo)
+{
+	for (size_t i = 0; i < d->n_rsweeps; i++)
+		if (d->rsweeps[i].repo == repo)
+			return &d->rsweeps[i];
+	return NULL;
+}
+
+/* Commits of repo moved down a page boundary since its last sweep: its
+ * pages from 2 on are rewritten in slices. */
+static void rsweep_check(struct dash *d, struct dashdata *dd, int64_t repo,
+			 int n_pages)
+{
+	struct rsweep *w = rsweep_of(d, repo);
+	int64_t commits = store_commit_count(dd->store, repo);
+
+	if (!w) {
+		w = xarray_push(&d->rsweeps, &d->n_rsweeps, &d->cap_rsweeps,
+				sizeof *d->rsweeps);
+		*w = (struct rsweep){repo, -1, 0, 1};
+	}
+	w->n_pages = n_pages;
+	if (commits == w->commits)
+		return;
+	w->commits = commits;
+	if (n_pages > 1)
+		w->next = 2;
+}
+
+static void render_repos(struct dash *d, struct dashdata *dd)
+{
+	struct errbuf eb = {""};
+
+	idset_unique(&d->repos);
+	for (size_t i = 0; i < d->repos.n; i++) {
+		int n_pages = 0;
+		rc_t rc = dashdata_repo(dd, d->repos.v[i], 1, &n_pages, &eb);
+
+		report(d, rc, &eb);
+		if (!rc)
+			rsweep_check(d, dd, d->repos.v[i], n_pages);
+	}
+	for (size_t i = 0; i < d->n_rpages; i++)
+		report(d, dashdata_repo(dd, d->rpages[i].repo, d->rpages[i].page,
+					NULL, &eb), &eb);
+	if (d->repo_list)
+		report(d, dashdata_repos(dd, &eb), &eb);
+	d->repos.n = d->n_rpages = 0;
+	d->repo_list = 0;
+}
+
+/* One page of a repository sweep; 0 when none is due. */
+static int rsweep_step(struct dash *d, struct dashdata *dd)
+{
+	struct errbuf eb = {""};
+
+	for (size_t i = 0; i < d->n_rsweeps; i++) {
+		struct rsweep *w = &d->rsweeps[i];
+
+		if (!w->next)
+			continue;
+		if (w->next > w->n_pages) {
+			w->next = 0;
+			continue;
+		}
+		report(d, dashdata_repo(dd, w->repo, w->next++, &w->n_pages, &eb),
+		       &eb);
+		return 1;
+	}
+	return 0;
 }
 
 static void render_lists(struct dash *d, struct dashdata *dd)
@@ -314,6 +535,8 @@ static void render_slices(struct dash *d, struct dashdata *dd, int64_t start)
 		}
 		report(d, dashdata_index(dd, d->sweep++, &d->n_pages, &eb), &eb);
 	}
+	while (clock_mono_ms() - start < DASH_SLICE_MS && rsweep_step(d, dd))
+		;
 	while (d->backfill && clock_mono_ms() - start < DASH_SLICE_MS) {
 		int64_t *ids = NULL;
 		size_t n = 0;
@@ -321,12 +544,20 @@ static void render_slices(struct dash *d, struct dashdata *dd, int64_t start)
 		store_build_list(dd->store, NULL, NULL, DASH_BACKFILL_STEP,
 				 d->backfill, &ids, &n);
 		for (size_t i = 0; i < n; i++)
-			report(d, dashdata_build(dd, ids[i], 1, &eb), &eb);
+			report(d, dashdata_build(dd, ids[i], 1, NULL, &eb), &eb);
 		d->backfill = n ? ids[n - 1] : 0;
 		free(ids);
 		if (!d->backfill)
 			log_info("dashboard: every build's pages written");
 	}
+}
+
+static int rsweep_due(const struct dash *d)
+{
+	for (size_t i = 0; i < d->n_rsweeps; i++)
+		if (d->rsweeps[i].next)
+			return 1;
+	return 0;
 }
 
 void dash_tick(struct coord *c, int64_t now)
@@ -338,15 +569,23 @@ void dash_tick(struct coord *c, int64_t now)
 	for (size_t i = 0; i < d->n_logs && !logs_due; i++)
 		logs_due = d->logs[i].pending &&
 			   now - d->logs[i].rendered_ms >= DASH_LOG_INTERVAL_MS;
+	/* A reloaded config may expect other machines: check the banner. */
+	if (c->farm_loaded_ms != d->farm_ms) {
+		d->farm_ms = c->farm_loaded_ms;
+		d->buildlets = 1;
+	}
 	if (now - d->rendered_ms < DASH_MIN_INTERVAL_MS ||
-	    !(dirty(d) || logs_due || d->sweep || d->backfill))
+	    !(dirty(d) || logs_due || d->sweep || d->backfill ||
+	      rsweep_due(d)))
 		return;
 	d->rendered_ms = now;
 	dd_init(c, &dd);
+	alerts_check(d, &dd);
 	render_jobs(d, &dd, now);
 	render_logs(d, &dd, now);
 	render_builds(d, &dd);
 	render_pages(d, &dd);
+	render_repos(d, &dd);
 	render_lists(d, &dd);
 	render_slices(d, &dd, now);
 }
@@ -362,9 +601,14 @@ void dash_start(struct coord *c)
 	c->dash = d;
 	dd_init(c, &dd);
 	report(d, dashboard_write_assets(c->dash_dir, &eb), &eb);
+	d->alert_sig = alerts_sig(d);
+	d->farm_ms = c->farm_loaded_ms;
 	report(d, dashdata_index(&dd, 1, &d->n_pages, &eb), &eb);
 	d->queue = d->failures = d->buildlets = 1;
 	render_lists(d, &dd);
+	/* Every repository's first page now, its later pages in slices. */
+	mark_all_repos(d, &dd);
+	render_repos(d, &dd);
 	/* The rest in slices from the tick: index pages from 2 on, then
 	 * every build newest first (pages may be there from the last run,
 	 * but the renderer may have changed since). */
@@ -387,6 +631,11 @@ void dash_free(struct coord *c)
 	free(d->new_builds.v);
 	free(d->pages.v);
 	free(d->logs);
+	free(d->repos.v);
+	free(d->rpages);
+	free(d->rsweeps);
+	free(d->alerts);
+	free(d->alert_sig);
 	free(d);
 	c->dash = NULL;
 }

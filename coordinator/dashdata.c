@@ -239,6 +239,36 @@ void dashdata_header(struct dashdata *d, int connected, int64_t now_ms)
 
 /* ---- the matrix ---- */
 
+static void repo_fill(struct dashdata *d, const struct store_repo *r,
+		      struct dash_repo *v, int count)
+{
+	*v = (struct dash_repo){
+		.id = r->id,
+		.url = r->url,
+		.watched = r->watched,
+		.last_poll_ms = r->last_poll_ms,
+		.last_error = r->last_error,
+		.n_commits = count ? store_commit_count(d->store, r->id) : 0,
+	};
+}
+
+/* Every repository into *v (borrowing from *rows); count: with commits
+ * counted (one query each). */
+static rc_t repos_load(struct dashdata *d, struct store_repo **rows,
+		       size_t *n, struct dash_repo **v, int count)
+{
+	rc_t rc = store_repo_list(d->store, rows, n);
+
+	*v = NULL;
+	if (rc)
+		return rc;
+	*v = xcalloc(*n + 1, sizeof **v);
+	for (size_t i = 0; i < *n; i++)
+		repo_fill(d, &(*rows)[i], &(*v)[i], count);
+	return RC_OK;
+}
+
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -276,8 +306,10 @@ rc_t dashdata_index(struct dashdata *d, int page, int *n_pages,
 	struct bview *bv = NULL;
 	struct dash_build *db = NULL;
 	const char **plats = NULL;
+	struct store_repo *repos = NULL;
+	struct dash_repo *rv = NULL;
 	struct strs keep = {0};
-	size_t n = 0, n_jobs = 0, at = 0;
+	size_t n = 0, n_jobs = 0, at = 0, n_repos = 0;
 	int64_t total = store_build_count_above(d->store, 0);
 	struct dash_index ix = {.h = d->h, .page = page,
 				.n_pages = pages_for(total)};
@@ -309,6 +341,13 @@ rc_t dashdata_index(struct dashdata *d, int page, int *n_pages,
 		bview_fill(&bv[i], &keep);
 		db[i] = bv[i].db;
 	}
+	if (page == 1 && repos_load(d, &repos, &n_repos, &rv, 0)) {
+		errbuf_set(eb, "index page 1: cannot read the repositories");
+		rc = RC_DB;
+		goto out;
+	}
+	ix.repos = rv;
+	ix.n_repos = n_repos;
 	ix.builds = db;
 	ix.n_builds = n;
 	ix.n_platforms = page_platforms(jobs, n_jobs, &plats);
@@ -321,6 +360,8 @@ out:
 	free(bv);
 	free(db);
 	free(plats);
+	free(rv);
+	store_repo_array_free(&repos, n_repos);
 	strs_free(&keep);
 	store_job_array_free(&jobs, n_jobs);
 	store_build_array_free(&rows, n);
@@ -470,7 +511,7 @@ static rc_t write_job(struct dashdata *d, struct bview *b, size_t i,
 }
 
 rc_t dashdata_build(struct dashdata *d, int64_t id, int jobs,
-		    struct errbuf *eb)
+		    int64_t *commit, struct errbuf *eb)
 {
 	struct bview b;
 	struct strs keep = {0};
@@ -482,6 +523,8 @@ rc_t dashdata_build(struct dashdata *d, int64_t id, int jobs,
 				   (long long)id);
 		return rc;
 	}
+	if (commit)
+		*commit = b.row.commit_id;
 	first = rc = dashboard_write_build(&d->h, &b.db, d->dir, eb);
 	d->pages++;
 	for (size_t i = 0; jobs && i < b.n_jobs; i++) {
@@ -762,6 +805,197 @@ rc_t dashdata_failures(struct dashdata *d, struct errbuf *eb)
 	return rc;
 }
 
+/* ---- repositories ---- */
+
+rc_t dashdata_repos(struct dashdata *d, struct errbuf *eb)
+{
+	struct store_repo *rows = NULL;
+	struct dash_repo *v = NULL;
+	size_t n = 0;
+	rc_t rc = repos_load(d, &rows, &n, &v, 1);
+
+	if (rc)
+		errbuf_set(eb, "repositories: cannot read the store");
+	else
+		rc = dashboard_write_repos(&d->h, v, n, d->dir, eb);
+	d->pages++;
+	free(v);
+	store_repo_array_free(&rows, n);
+	return rc;
+}
+
+/* One page of a repository's matrix and what its structs borrow. */
+struct rview {
+	struct store_repo repo;
+	struct store_commit *commits; /* newest first */
+	size_t n_commits;
+	struct store_cell *cells;     /* by commit (newest first), builder */
+	size_t n_cells;
+	struct dash_job *dj;          /* one per cell */
+	const char **cols;            /* builder columns */
+	size_t n_cols, cap_cols;
+	const struct dash_job **grid; /* n_commits x n_cols, NULL: unbuilt */
+	struct dash_commit *dc;
+	struct strs keep;
+};
+
+static size_t col_of(const struct rview *r, const char *name)
+{
+	size_t k = 0;
+
+	while (k < r->n_cols && strcmp(r->cols[k], name))
+		k++;
+	return k;
+}
+
+static void col_add(struct rview *r, const char *name)
+{
+	if (col_of(r, name) == r->n_cols)
+		*(const char **)xarray_push(&r->cols, &r->n_cols, &r->cap_cols,
+					    sizeof *r->cols) = name;
+}
+
+/* Columns: the configured builders in their order, then any other
+ * builder of this page's cells, by name. */
+static void rview_cols(struct rview *r)
+{
+	size_t n = 0, first;
+	const char *const *conf = json_strings(r->repo.builders, &r->keep, &n);
+
+	for (size_t i = 0; i < n; i++)
+		col_add(r, conf[i]);
+	first = r->n_cols;
+	for (size_t i = 0; i < r->n_cells; i++)
+		col_add(r, r->cells[i].builder);
+	if (r->n_cols - first > 1)
+		qsort(r->cols + first, r->n_cols - first, sizeof *r->cols,
+		      cmp_str);
+}
+
+/* The rows: each commit with its cells (both lists newest first). */
+static void rview_rows(struct rview *r)
+{
+	size_t at = 0;
+
+	r->dj = xcalloc(r->n_cells + 1, sizeof *r->dj);
+	r->grid = xcalloc(r->n_commits * r->n_cols + 1, sizeof *r->grid);
+	r->dc = xcalloc(r->n_commits + 1, sizeof *r->dc);
+	for (size_t i = 0; i < r->n_commits; i++) {
+		const struct store_commit *c = &r->commits[i];
+		const struct dash_job **row = r->grid + i * r->n_cols;
+
+		for (; at < r->n_cells && r->cells[at].commit_id >= c->id; at++) {
+			if (r->cells[at].commit_id != c->id)
+				continue;
+			job_fill(&r->dj[at], &r->cells[at].job);
+			row[col_of(r, r->cells[at].builder)] = &r->dj[at];
+		}
+		r->dc[i] = (struct dash_commit){
+			.id = c->id, .hash = c->hash, .subject = c->subject,
+			.author = c->author, .time_ms = c->time_ms,
+			.branch = c->branch, .cells = row,
+		};
+	}
+}
+
+static void rview_clear(struct rview *r)
+{
+	store_repo_clear(&r->repo);
+	store_commit_array_free(&r->commits, r->n_commits);
+	store_cell_array_free(&r->cells, r->n_cells);
+	free(r->dj);
+	free(r->cols);
+	free(r->grid);
+	free(r->dc);
+	strs_free(&r->keep);
+}
+
+static int pages_for_commits(int64_t commits)
+{
+	int64_t n = (commits + DASH_PAGE_COMMITS - 1) / DASH_PAGE_COMMITS;
+
+	return n < 1 ? 1 : (int)n;
+}
+
+rc_t dashdata_repo(struct dashdata *d, int64_t repo, int page, int *n_pages,
+		   struct errbuf *eb)
+{
+	struct rview r = {0};
+	struct dash_repo_page rp = {.h = d->h, .page = page};
+	rc_t rc = store_repo_get(d->store, repo, &r.repo);
+
+	if (rc)
+		goto out;
+	repo_fill(d, &r.repo, &rp.repo, 1);
+	rp.n_pages = pages_for_commits(rp.repo.n_commits);
+	if (n_pages)
+		*n_pages = rp.n_pages;
+	if (page < 1 || page > rp.n_pages)
+		goto out;
+	rc = store_commit_page(d->store, repo, (int64_t)(page - 1) *
+			       DASH_PAGE_COMMITS, DASH_PAGE_COMMITS, &r.commits,
+			       &r.n_commits);
+	if (!rc && r.n_commits)
+		rc = store_cells(d->store, repo, r.commits[r.n_commits - 1].id,
+				 r.commits[0].id, &r.cells, &r.n_cells);
+	if (rc)
+		goto out;
+	rview_cols(&r);
+	rview_rows(&r);
+	rp.builders = r.cols;
+	rp.n_builders = r.n_cols;
+	rp.commits = r.dc;
+	rp.n_commits = r.n_commits;
+	rc = dashboard_write_repo(&rp, d->dir, eb);
+	d->pages++;
+out:
+	if (rc && rc != RC_NOT_FOUND && !eb->msg[0])
+		errbuf_set(eb, "repository %lld page %d: cannot read the store",
+			   (long long)repo, page);
+	rview_clear(&r);
+	return rc;
+}
+
+int dashdata_repo_page_of(struct dashdata *d, int64_t commit, int64_t *repo)
+{
+	struct store_commit c;
+	int64_t above;
+
+	*repo = 0;
+	if (store_commit_get(d->store, commit, &c))
+		return 0;
+	*repo = c.repo_id;
+	above = store_commit_count_above(d->store, c.repo_id, commit);
+	store_commit_clear(&c);
+	return above < 0 ? 0 : (int)(above / DASH_PAGE_COMMITS) + 1;
+}
+
+/* repos/index.html and every page of every repository. */
+static rc_t all_repos(struct dashdata *d, struct errbuf *eb)
+{
+	struct errbuf tmp = {""};
+	struct store_repo *rows = NULL;
+	size_t n = 0;
+	rc_t first = dashdata_repos(d, eb), rc;
+
+	if (store_repo_list(d->store, &rows, &n))
+		return first ? first : RC_DB;
+	for (size_t i = 0; i < n; i++) {
+		int n_pages = 1;
+
+		for (int p = 1; p <= n_pages; p++) {
+			rc = dashdata_repo(d, rows[i].id, p, &n_pages, &tmp);
+			if (rc && !first) {
+				first = rc;
+				errbuf_set(eb, "%s", tmp.msg);
+			}
+			tmp.msg[0] = '\0';
+		}
+	}
+	store_repo_array_free(&rows, n);
+	return first;
+}
+
 /* ---- everything ---- */
 
 static void keep_first(rc_t *first, rc_t rc, struct errbuf *eb,
@@ -796,7 +1030,7 @@ rc_t dashdata_all(struct dashdata *d, struct errbuf *eb)
 			break;
 		}
 		for (size_t i = 0; i < n; i++)
-			keep_first(&first, dashdata_build(d, ids[i], 1, &tmp), eb,
+			keep_first(&first, dashdata_build(d, ids[i], 1, NULL, &tmp), eb,
 				   &tmp);
 		before = ids[n - 1];
 		free(ids);
@@ -804,6 +1038,7 @@ rc_t dashdata_all(struct dashdata *d, struct errbuf *eb)
 	keep_first(&first, dashdata_buildlets(d, &tmp), eb, &tmp);
 	keep_first(&first, dashdata_queue(d, &tmp), eb, &tmp);
 	keep_first(&first, dashdata_failures(d, &tmp), eb, &tmp);
+	keep_first(&first, all_repos(d, &tmp), eb, &tmp);
 	return first;
 }
 

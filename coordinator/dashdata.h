@@ -25,7 +25,9 @@
 struct dashdata {
 	struct store *store;       /* read from */
 	const char *dir;           /* pages go here */
-	struct dash_header h;      /* the line on top of every page */
+	struct dash_header h;      /* the line on top of every page; the
+				      caller may set h.alerts (offline:
+				      none, nothing is connected) */
 	/* How a connected buildlet proved itself ("enrolled", "key",
 	 * "open"), NULL if it has no session. NULL offline: nothing is
 	 * connected. */
@@ -50,9 +52,10 @@ void dashdata_prune_pages(struct dashdata *d, int n_pages);
 int dashdata_page_of(struct dashdata *d, int64_t build);
 
 /* builds/ID.html and .json; with jobs, every job page of the build too.
+ * *commit (may be NULL) gets the watched commit it builds, 0 if none.
  * RC_NOT_FOUND if there is no such build. */
 rc_t dashdata_build(struct dashdata *d, int64_t id, int jobs,
-		    struct errbuf *eb);
+		    int64_t *commit, struct errbuf *eb);
 /* jobs/ID.html and .log. *build (may be NULL) gets its build id and
  * *final whether it has ended. RC_NOT_FOUND if there is no such job. */
 rc_t dashdata_job(struct dashdata *d, int64_t id, int64_t *build, int *final,
@@ -62,9 +65,22 @@ rc_t dashdata_buildlets(struct dashdata *d, struct errbuf *eb);
 rc_t dashdata_queue(struct dashdata *d, struct errbuf *eb);
 rc_t dashdata_failures(struct dashdata *d, struct errbuf *eb);
 
+/* repos/index.html: every repository with its poll state and commits. */
+rc_t dashdata_repos(struct dashdata *d, struct errbuf *eb);
+/* Page `page` of a repository's matrix by commit (1: repos/ID.html and
+ * repos/ID.json, 2: repos/ID-page-2.html ...); *n_pages (may be NULL)
+ * gets how many there are. Columns: the repository's builders as last
+ * synced from the config, then any other builder its cells have. A page
+ * past the end writes nothing; RC_NOT_FOUND if there is no such repo. */
+rc_t dashdata_repo(struct dashdata *d, int64_t repo, int page, int *n_pages,
+		   struct errbuf *eb);
+/* The page of its repository that shows commit (1 for the newest 50),
+ * and *repo that repository; 0 (and *repo 0) if the store cannot say. */
+int dashdata_repo_page_of(struct dashdata *d, int64_t commit, int64_t *repo);
+
 /* Every page: assets, index pages, builds with their jobs, buildlets,
- * queue, failures. Goes on past a page that fails (the first error is
- * returned, in eb). */
+ * queue, failures, repositories. Goes on past a page that fails (the
+ * first error is returned, in eb). */
 rc_t dashdata_all(struct dashdata *d, struct errbuf *eb);
 
 #endif

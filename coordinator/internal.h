@@ -62,6 +62,9 @@ struct coord {
 	char farm_error[640];       /* why the last reload failed, "" if not */
 	int64_t farm_error_ms;      /* when it failed */
 	volatile sig_atomic_t reload; /* set by coord_reload_request */
+	struct watch *watch;        /* watch.c: the commit watcher; NULL
+				       until a config has repos */
+	char hook_secret[256];      /* --hook-secret-file, "" if none */
 };
 
 /* An attempt a buildlet still runs though it is no longer ours (we sent
@@ -156,6 +159,9 @@ void session_send(struct session *s, const struct proto_msg *m);
 /* Close with a WebSocket status and reason at the next opportunity. */
 void session_close(struct session *s, int status, const char *reason);
 struct session *session_find(struct coord *c, const char *name);
+/* Connected buildlets of a host type (for /metrics and the dashboard's
+ * alerts of host types short of machines). */
+int session_count_host_type(struct coord *c, const char *host_type);
 /* The buildlet goes on running attempt (job, attempt) until it says done,
  * though we cancelled it: count its slot as busy until then. */
 void session_hold_slot(struct session *s, int64_t job, int attempt);
@@ -202,6 +208,11 @@ void orch_on_session_closed(struct coord *c, struct session *s);
  * ones through their buildlet. Returns how many jobs it touched, -1 if
  * the build's jobs cannot be read. */
 int orch_cancel_build(struct coord *c, int64_t build);
+/* Queue a build's failed, errored and cancelled jobs again, in place:
+ * each runs as its next attempt and the build ends with the new result.
+ * Returns how many (the caller flushes), -1 if the build has no jobs or
+ * they cannot be read. */
+int orch_retry_build(struct coord *c, int64_t build);
 /* An attempt was lost with its buildlet: queue the job again (attempt+1
  * at dispatch), or end it in error after max_attempts. */
 void orch_job_lost(struct coord *c, const struct store_job *j, const char *why);
@@ -241,6 +252,14 @@ struct route;
 int api_handle(struct http_conn *h, const struct route *r);
 json_t *api_build_json(struct coord *c, int64_t build_id);
 
+/* ---- commitapi.c: the commit matrix over the API ---- */
+/* GET /api/v1/repos */
+int commitapi_repos(struct http_conn *h);
+/* GET /api/v1/repos/{id}/commits?limit=N&before=COMMIT_ID */
+int commitapi_commits(struct http_conn *h, int64_t repo);
+/* POST /api/v1/commits/{name}/retry {"builder"?, "repo"?} */
+int commitapi_retry(struct http_conn *h, const char *name);
+
 /* ---- builds.c: making builds ---- */
 /* Who a build is for, and where it goes in the queue. */
 struct build_origin {
@@ -265,6 +284,26 @@ rc_t builds_spec_of_builder(struct coord *c, json_t *in, json_t **spec,
 rc_t builds_for_commit(struct coord *c, const char *url, const char *hash,
 		       int64_t commit_id, const char *builder, int postsubmit,
 		       int64_t *build, struct request_error *err);
+
+/* ---- postsubmit.c: watched repositories on the loop ---- */
+/* The config's repos to the store and the watcher (at start, after a
+ * reload). */
+void postsubmit_sync(struct coord *c);
+/* Record what the watcher found: commits, builds, heads (each turn). */
+void postsubmit_drain(struct coord *c);
+/* Poll repository repo (0: all) now; how many will be polled. */
+size_t postsubmit_kick(struct coord *c, int64_t repo);
+/* Poll the watched repository with this url now; 0 if there is none. */
+size_t postsubmit_kick_url(struct coord *c, const char *url);
+void postsubmit_stop(struct coord *c);
+
+/* ---- hooks.c: polls on demand ---- */
+/* Read --hook-secret-file into c->hook_secret (no file: hooks stay off). */
+rc_t hooks_load_secret(struct coord *c, struct errbuf *eb);
+/* POST /api/v1/hooks/git: a git host says something was pushed. */
+int hooks_git(struct http_conn *h);
+/* POST /api/v1/repos/{id}/poll. */
+int hooks_repo_poll(struct http_conn *h, int64_t id);
 
 /* ---- lease.c ---- */
 void lease_buildlet_gone(struct coord *c, const char *name, int64_t now_ms);
@@ -348,5 +387,9 @@ void dash_mark_queue(struct coord *c);
 void dash_mark_buildlets(struct coord *c);
 /* Builds were purged: every index page and list. */
 void dash_mark_all(struct coord *c);
+/* Commits of this repository were recorded or changed (or it was
+ * polled): its first page, repos/index.html and index.html; its later
+ * pages in slices when its commits moved down. */
+void dash_mark_repo(struct coord *c, int64_t repo);
 
 #endif

@@ -236,20 +236,6 @@ static void render_buildlets(struct coord *c, struct buf *out)
 	free(pc);
 }
 
-/* Connected buildlets of a host type. */
-static int host_type_connected(struct coord *c, const char *name)
-{
-	struct list *l;
-	int n = 0;
-
-	list_for_each(l, &c->sessions) {
-		struct session *s = list_entry(l, struct session, link);
-
-		n += s->hello.host_type && !strcmp(s->hello.host_type, name);
-	}
-	return n;
-}
-
 /* The alert of the config's expected counts: short is 1 while fewer
  * machines of a host type are connected than it expects. */
 static void render_host_types(struct coord *c, struct buf *out)
@@ -267,7 +253,7 @@ static void render_host_types(struct coord *c, struct buf *out)
 		json_array_foreach(types, i, t) {
 			const char *name = json_string_value(json_object_get(t, "name"));
 			long long want = json_integer_value(json_object_get(t, "expected"));
-			long long have = host_type_connected(c, name);
+			long long have = session_count_host_type(c, name);
 			long long v = k == 0 ? want : k == 1 ? have : have < want;
 
 			buf_printf(out, "%s{host_type=\"%s\"} %lld\n", what[2 * k],

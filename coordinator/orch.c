@@ -207,7 +207,8 @@ static size_t candidates_build(struct coord *c, struct sched_candidate **cand,
 			(const char *const *)s->hello.platforms.v,
 			s->hello.platforms.n,
 			(const char *const *)s->hello.labels.v, s->hello.labels.n,
-			s->hello.capacity, s->running};
+			s->hello.capacity, s->running,
+			s->hello.host_type ? s->hello.host_type : ""};
 		(*owners)[n++] = s;
 	}
 	return n;
@@ -219,7 +220,10 @@ static void schedule_one(struct coord *c, struct sched_candidate *cand,
 {
 	json_t *labels = json_loads(j->labels, 0, NULL);
 	const char **lv = xcalloc(json_array_size(labels) + 1, sizeof *lv);
-	struct sched_job sj = {j->platform, lv, json_array_size(labels)};
+	/* A builder's job runs only on its host type (the session's, as
+	 * its credential proved it). */
+	struct sched_job sj = {j->platform, lv, json_array_size(labels),
+			       j->host_type};
 	enum sched_verdict v;
 	char reason[256];
 	size_t pick = 0;
@@ -424,6 +428,33 @@ int orch_cancel_build(struct coord *c, int64_t build)
 	}
 	store_job_array_free(&jobs, n);
 	return changed;
+}
+
+int orch_retry_build(struct coord *c, int64_t build)
+{
+	struct store_job *jobs = NULL;
+	size_t n = 0;
+	int retried = 0;
+
+	if (store_job_list_build(c->store, build, &jobs, &n) || !n) {
+		store_job_array_free(&jobs, n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &jobs[i];
+
+		if (j->state != JOB_FAILED && j->state != JOB_ERROR &&
+		    j->state != JOB_CANCELLED)
+			continue;
+		if (!orch_job_transition(c, j->id, j->state, JOB_QUEUED) &&
+		    !store_job_retry(c->store, j->id, "retried"))
+			retried++;
+	}
+	store_job_array_free(&jobs, n);
+	if (retried)
+		log_info("build %lld: %d job(s) queued again", (long long)build,
+			 retried);
+	return retried;
 }
 
 /* Remember the buildlet, as it describes itself. */

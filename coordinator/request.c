@@ -210,6 +210,35 @@ static rc_t parse_artifacts(json_t *in, json_t *spec, struct request_error *err)
 	return RC_OK;
 }
 
+int request_valid_host_type(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		      *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* Kept only when given, so specs without it stay byte-identical. */
+static rc_t parse_host_type(json_t *in, json_t *spec, struct request_error *err)
+{
+	json_t *v = json_object_get(in, "host_type");
+
+	if (!v)
+		return RC_OK;
+	if (!json_is_string(v) || !request_valid_host_type(json_string_value(v)))
+		return request_fail(err, "bad_host_type", "\"host_type\" must be a "
+			    "host type name: 1 to 64 letters, digits, '.', '_' "
+			    "or '-'");
+	json_object_set(spec, "host_type", v);
+	return RC_OK;
+}
+
 static rc_t parse_no_cache(json_t *in, json_t *spec, struct request_error *err)
 {
 	json_t *v = json_object_get(in, "no_cache");
@@ -321,7 +350,7 @@ static rc_t parse_numbers(json_t *in, json_t *spec, struct request_error *err)
 static const char *const known_keys[] = {"platforms", "command", "script", "env",
 					 "labels", "priority", "timeout",
 					 "idle_timeout", "source", "artifacts",
-					 "no_cache"};
+					 "no_cache", "host_type"};
 
 static rc_t check_keys(json_t *in, struct request_error *err)
 {
@@ -397,6 +426,8 @@ rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 		rc = parse_artifacts(in, out, err);
 	if (!rc)
 		rc = parse_no_cache(in, out, err);
+	if (!rc)
+		rc = parse_host_type(in, out, err);
 	json_decref(in);
 	if (rc) {
 		json_decref(out);
@@ -404,4 +435,9 @@ rc_t request_parse_build(const char *body, size_t len, json_t **spec,
 	}
 	*spec = out;
 	return RC_OK;
+}
+
+int request_valid_git_url(const char *url)
+{
+	return url && git_url_ok(url);
 }

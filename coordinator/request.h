@@ -6,7 +6,8 @@
  *   {"platforms":[...], "command":[...] | "script":"...", "env":{...},
  *    "labels":[...], "priority":N, "timeout_s":N, "idle_timeout_s":N,
  *    "artifacts":[...], "source":{"tarball":"<sha256>"} (if given),
- *    "no_cache":true (if given)}
+ *    "no_cache":true (if given), "host_type":"T" (if given: only
+ *    buildlets of host type T run its jobs)}
  * (timeout_s 0: the coordinator's default; idle_timeout_s 0: none)
  */
 #ifndef RFARM_REQUEST_H
@@ -45,5 +46,10 @@ int request_json_depth(const char *p, size_t n);
 
 /* 1 if s is "goos/goarch" (lower-case letters and digits). */
 int request_valid_platform(const char *s);
+/* 1 if s is a host type name: 1 to 64 of A-Z a-z 0-9 . _ - */
+int request_valid_host_type(const char *s);
+/* 1 if url is a git URL builds may fetch (https, http, git, ssh, file;
+ * no spaces or control characters). */
+int request_valid_git_url(const char *url);
 
 #endif

@@ -27,8 +27,8 @@
 
 /*
  * X(id, pattern, methods, scope of GET/HEAD, scope of other methods):
- * every route, in matching order. In a pattern, {id} is a build or job id,
- * {name} a buildlet name, {path} a relative artifact path, {digest}
+ * every route, in matching order. In a pattern, {id} is a build, job or
+ * repository id, {name} a buildlet name or a commit (hash or prefix), {path} a relative artifact path, {digest}
  * whatever follows /blobs/ (the handler checks it is a SHA-256, so a bad
  * one is 400, not 404) and {file} a dashboard file: any path outside
  * /api/. A method the route does not take is 405, after the gate: it
@@ -58,6 +58,14 @@
 	X(ROUTE_PURGE, "/api/v1/purge", ROUTE_POST, READ, ADMIN)              \
 	X(ROUTE_CONFIG, "/api/v1/config", ROUTE_GET, READ, ADMIN)             \
 	X(ROUTE_RELOAD, "/api/v1/reload", ROUTE_POST, READ, ADMIN)            \
+	X(ROUTE_REPOS, "/api/v1/repos", ROUTE_GET, READ, ADMIN)               \
+	X(ROUTE_REPO_COMMITS, "/api/v1/repos/{id}/commits", ROUTE_GET, READ,  \
+	  ADMIN)                                                              \
+	X(ROUTE_COMMIT_RETRY, "/api/v1/commits/{name}/retry", ROUTE_POST,     \
+	  READ, ADMIN)                                                        \
+	X(ROUTE_REPO_POLL, "/api/v1/repos/{id}/poll", ROUTE_POST, READ, ADMIN) \
+	/* Proved by the hook secret, not by an API token (hooks.c). */       \
+	X(ROUTE_HOOK_GIT, "/api/v1/hooks/git", ROUTE_POST, NONE, NONE)        \
 	X(ROUTE_BLOB, "/api/v1/blobs/{digest}",                               \
 	  ROUTE_GET | ROUTE_HEAD | ROUTE_PUT, READ, SUBMIT)                   \
 	X(ROUTE_DASHBOARD, "/{file}", ROUTE_GET, READ, ADMIN)

@@ -16,6 +16,9 @@ int sched_matches(const struct sched_candidate *c, const struct sched_job *job)
 {
 	if (!has(c->platforms, c->n_platforms, job->platform))
 		return 0;
+	if (job->host_type && job->host_type[0] &&
+	    (!c->host_type || strcmp(c->host_type, job->host_type)))
+		return 0;
 	for (size_t i = 0; i < job->n_labels; i++)
 		if (!has(c->labels, c->n_labels, job->labels[i]))
 			return 0;
@@ -57,6 +60,10 @@ void sched_reason(enum sched_verdict v, const struct sched_job *job, char *out,
 	}
 	snprintf(out, n, "waiting for a %s%s buildlet",
 		 v == SCHED_BUSY ? "free " : "", job->platform);
+	if (job->host_type && job->host_type[0]) {
+		len = strlen(out);
+		snprintf(out + len, n - len, " of host type %s", job->host_type);
+	}
 	if (v == SCHED_BUSY || !job->n_labels)
 		return;
 	len = strlen(out);

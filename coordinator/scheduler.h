@@ -2,8 +2,10 @@
  * scheduler.h - choosing a buildlet for a job. Pure logic, no I/O.
  *
  * A job runs on a buildlet that serves its platform (goos/goarch) and has
- * every label the job asks for. Among those with a free slot, the one
- * with the most remaining capacity wins; ties go to the earlier candidate.
+ * every label the job asks for; a job bound to a host type (a configured
+ * builder's) runs only on buildlets of that host type. Among those with a
+ * free slot, the one with the most remaining capacity wins; ties go to
+ * the earlier candidate.
  */
 #ifndef RFARM_SCHEDULER_H
 #define RFARM_SCHEDULER_H
@@ -17,12 +19,14 @@ struct sched_candidate {
 	size_t n_labels;
 	int capacity;                 /* slots */
 	int running;                  /* slots in use */
+	const char *host_type;        /* its session's host type, "" if none */
 };
 
 struct sched_job {
 	const char *platform;         /* "goos/goarch" */
 	const char *const *labels;    /* labels required */
 	size_t n_labels;
+	const char *host_type;        /* host type required; NULL or "": any */
 };
 
 enum sched_verdict {
@@ -40,7 +44,10 @@ int sched_matches(const struct sched_candidate *c, const struct sched_job *job);
 /*
  * Why a job waits, for users: "waiting for a linux/riscv64 buildlet",
  * "waiting for a linux/amd64 buildlet with labels large, gpu",
- * "waiting for a free linux/amd64 buildlet". Writes into out.
+ * "waiting for a linux/arm64 buildlet of host type linux-arm64",
+ * "waiting for a free linux/amd64 buildlet" (of host type T, if bound).
+ * Every text starts "waiting for a "; only a busy one goes on "free "
+ * (store.c counts unsatisfiable jobs by that). Writes into out.
  */
 void sched_reason(enum sched_verdict v, const struct sched_job *job, char *out,
 		  size_t n);

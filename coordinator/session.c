@@ -60,6 +60,19 @@ struct session *session_find(struct coord *c, const char *name)
 	return NULL;
 }
 
+int session_count_host_type(struct coord *c, const char *host_type)
+{
+	struct list *l;
+	int n = 0;
+
+	list_for_each(l, &c->sessions) {
+		struct session *s = list_entry(l, struct session, link);
+
+		n += s->hello.host_type && !strcmp(s->hello.host_type, host_type);
+	}
+	return n;
+}
+
 void session_hold_slot(struct session *s, int64_t job, int attempt)
 {
 	struct session_job *h = xcalloc(1, sizeof *h);

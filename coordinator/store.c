@@ -308,6 +308,7 @@ static const char *const migrations[] = {
 	" time_ms INTEGER NOT NULL, subject TEXT NOT NULL,"
 	" branch TEXT NOT NULL, seen_ms INTEGER NOT NULL,"
 	" UNIQUE(repo_id, hash));"
+	"CREATE INDEX commits_by_repo ON commits(repo_id, id);"
 	"ALTER TABLE builds ADD COLUMN builder TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE builds ADD COLUMN commit_id INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX builds_by_commit ON builds(commit_id, builder, id)"
@@ -501,6 +502,44 @@ char *store_col_text(sqlite3_stmt *st, int i)
 	return xstrdup(t ? (const char *)t : "");
 }
 
+rc_t store_row(struct store *s, sqlite3_stmt *st, store_row_fn fill, void *row,
+	       size_t size, const char *what)
+{
+	int r;
+
+	memset(row, 0, size);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		fill(st, row);
+	sqlite3_reset(st);
+	if (r == SQLITE_ROW)
+		return RC_OK;
+	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, what);
+}
+
+rc_t store_rows(struct store *s, sqlite3_stmt *st, store_row_fn fill,
+		void (*clear)(void *row), void *arrayp, size_t *n, size_t size,
+		const char *what)
+{
+	char **v = arrayp;
+	size_t cap = 0;
+	int r;
+
+	*v = NULL;
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		fill(st, xarray_push(arrayp, n, &cap, size));
+	sqlite3_reset(st);
+	if (r == SQLITE_DONE)
+		return RC_OK;
+	for (size_t i = 0; clear && i < *n; i++)
+		clear(*v + i * size);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	return store_db_error(s, what);
+}
+
 /* Run a write statement bound as (text, id): the common shape of the
  * single-column updates below. */
 static rc_t write_text_id(struct store *s, enum stmt_id id, const char *text,
@@ -569,8 +608,10 @@ rc_t store_build_insert(struct store *s, int64_t created_ms, int priority,
 	return rc;
 }
 
-static void build_from_row(sqlite3_stmt *st, struct store_build *b)
+static void build_from_row(sqlite3_stmt *st, void *row)
 {
+	struct store_build *b = row;
+
 	b->id = sqlite3_column_int64(st, 0);
 	b->created_ms = sqlite3_column_int64(st, 1);
 	b->priority = sqlite3_column_int(st, 2);
@@ -583,17 +624,9 @@ static void build_from_row(sqlite3_stmt *st, struct store_build *b)
 rc_t store_build_get(struct store *s, int64_t id, struct store_build *b)
 {
 	sqlite3_stmt *st = stmt(s, ST_BUILD_GET);
-	int r;
 
-	memset(b, 0, sizeof *b);
 	sqlite3_bind_int64(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		build_from_row(st, b);
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
-		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get build");
+	return store_row(s, st, build_from_row, b, sizeof *b, "get build");
 }
 
 void store_build_clear(struct store_build *b)
@@ -609,26 +642,20 @@ rc_t store_build_set_requester(struct store *s, int64_t id, const char *who)
 	return write_text_id(s, ST_BUILD_REQUESTER, who, id, "set requester");
 }
 
+static void build_clear(void *row)
+{
+	store_build_clear(row);
+}
+
 rc_t store_build_page(struct store *s, int64_t offset, int limit,
 		      struct store_build **out, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, ST_BUILD_PAGE);
-	size_t cap = 0;
-	int r;
 
-	*out = NULL;
-	*n = 0;
 	sqlite3_bind_int(st, 1, limit);
 	sqlite3_bind_int64(st, 2, offset);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		build_from_row(st, xarray_push(out, n, &cap, sizeof **out));
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE) {
-		store_build_array_free(out, *n);
-		*n = 0;
-		return store_db_error(s, "build page");
-	}
-	return RC_OK;
+	return store_rows(s, st, build_from_row, build_clear, out, n,
+			  sizeof **out, "build page");
 }
 
 void store_build_array_free(struct store_build **b, size_t n)
@@ -802,61 +829,39 @@ rc_t store_job_set_queue(struct store *s, int64_t id, const char *host_type,
 	return store_step_done(s, st, "set job queue");
 }
 
+static void job_row(sqlite3_stmt *st, void *row)
+{
+	store_job_from_row(st, 0, row);
+}
+
+static void job_clear(void *row)
+{
+	store_job_clear(row);
+}
+
 rc_t store_job_get(struct store *s, int64_t id, struct store_job *j)
 {
 	sqlite3_stmt *st = stmt(s, ST_JOB_GET);
-	int r;
 
-	memset(j, 0, sizeof *j);
 	sqlite3_bind_int64(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		store_job_from_row(st, 0, j);
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
-		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get job");
-}
-
-rc_t store_job_list_build(struct store *s, int64_t build_id,
-			  struct store_job **jobs, size_t *n)
-{
-	sqlite3_stmt *st = stmt(s, ST_JOB_LIST_BUILD);
-	size_t cap = 0;
-	int r;
-
-	*jobs = NULL;
-	*n = 0;
-	sqlite3_bind_int64(st, 1, build_id);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		store_job_from_row(st, 0, xarray_push(jobs, n, &cap, sizeof **jobs));
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE) {
-		store_job_array_free(jobs, *n);
-		*n = 0;
-		return store_db_error(s, "list jobs");
-	}
-	return RC_OK;
+	return store_row(s, st, job_row, j, sizeof *j, "get job");
 }
 
 /* Every row of a bound job statement into a new array. */
 static rc_t list_jobs(struct store *s, sqlite3_stmt *st, struct store_job **jobs,
 		      size_t *n)
 {
-	size_t cap = 0;
-	int r;
+	return store_rows(s, st, job_row, job_clear, jobs, n, sizeof **jobs,
+			  "list jobs");
+}
 
-	*jobs = NULL;
-	*n = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		store_job_from_row(st, 0, xarray_push(jobs, n, &cap, sizeof **jobs));
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE) {
-		store_job_array_free(jobs, *n);
-		*n = 0;
-		return store_db_error(s, "list jobs");
-	}
-	return RC_OK;
+rc_t store_job_list_build(struct store *s, int64_t build_id,
+			  struct store_job **jobs, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_LIST_BUILD);
+
+	sqlite3_bind_int64(st, 1, build_id);
+	return list_jobs(s, st, jobs, n);
 }
 
 rc_t store_job_list_builds(struct store *s, int64_t lo, int64_t hi,
@@ -1831,16 +1836,9 @@ rc_t store_job_followers(struct store *s, int64_t leader, struct store_job **job
 			 size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, ST_JOB_FOLLOWERS);
-	size_t cap = 0;
-	int r;
 
-	*jobs = NULL;
-	*n = 0;
 	sqlite3_bind_int64(st, 1, leader);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		store_job_from_row(st, 0, xarray_push(jobs, n, &cap, sizeof **jobs));
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "list followers");
+	return list_jobs(s, st, jobs, n);
 }
 
 rc_t store_job_answer_from(struct store *s, int64_t id, const struct store_job *from,

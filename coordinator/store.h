@@ -418,7 +418,14 @@ rc_t store_commit_find(struct store *s, int64_t repo, const char *hash,
 /* Commits of a repository newest first, from the offset-th. */
 rc_t store_commit_page(struct store *s, int64_t repo, int64_t offset,
 		       int limit, struct store_commit **out, size_t *n);
+/* Commits of a repository with ids below before (0: all), newest
+ * first, at most limit (for paging by commit id). */
+rc_t store_commit_page_before(struct store *s, int64_t repo, int64_t before,
+			      int limit, struct store_commit **out, size_t *n);
 int64_t store_commit_count(struct store *s, int64_t repo);
+/* Commits of repo newer than commit id (its place, newest first, from
+ * 0): which dashboard page shows it. -1 on error. */
+int64_t store_commit_count_above(struct store *s, int64_t repo, int64_t id);
 void store_commit_clear(struct store_commit *c);
 void store_commit_array_free(struct store_commit **c, size_t n);
 /* Remember which (commit, builder) a build is for. */

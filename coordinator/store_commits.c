@@ -29,7 +29,9 @@ enum {
 	SC_COMMIT_GET,
 	SC_COMMIT_FIND,
 	SC_COMMIT_PAGE,
+	SC_COMMIT_BEFORE,
 	SC_COMMIT_COUNT,
+	SC_COMMIT_ABOVE,
 	SC_BUILD_ORIGIN,
 	SC_BUILD_OF_CELL,
 	SC_CELLS,
@@ -61,7 +63,11 @@ static const char *const sql[SC__COUNT] = {
 			   " ORDER BY id DESC LIMIT 2",
 	[SC_COMMIT_PAGE] = "SELECT " COMMIT_COLS " FROM commits WHERE repo_id=?"
 			   " ORDER BY id DESC LIMIT ? OFFSET ?",
+	[SC_COMMIT_BEFORE] = "SELECT " COMMIT_COLS " FROM commits WHERE"
+			     " repo_id=? AND id<? ORDER BY id DESC LIMIT ?",
 	[SC_COMMIT_COUNT] = "SELECT count(*) FROM commits WHERE repo_id=?",
+	[SC_COMMIT_ABOVE] = "SELECT count(*) FROM commits WHERE repo_id=?"
+			    " AND id>?",
 	[SC_BUILD_ORIGIN] = "UPDATE builds SET builder=?, commit_id=? WHERE id=?",
 	[SC_BUILD_OF_CELL] = "SELECT max(id) FROM builds WHERE commit_id=?"
 			     " AND builder=?",
@@ -126,8 +132,10 @@ rc_t store_repo_unwatch_all(struct store *s)
 	return rc ? rc : store_step_done(s, stmt(s, SC_REPO_UNWATCH), "unwatch");
 }
 
-static void repo_from_row(sqlite3_stmt *st, struct store_repo *r)
+static void repo_from_row(sqlite3_stmt *st, void *row)
 {
+	struct store_repo *r = row;
+
 	r->id = sqlite3_column_int64(st, 0);
 	r->url = store_col_text(st, 1);
 	r->builders = store_col_text(st, 2);
@@ -147,31 +155,20 @@ void store_repo_clear(struct store_repo *r)
 rc_t store_repo_get(struct store *s, int64_t id, struct store_repo *out)
 {
 	sqlite3_stmt *st = stmt(s, SC_REPO_GET);
-	int r;
 
-	memset(out, 0, sizeof *out);
 	sqlite3_bind_int64(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		repo_from_row(st, out);
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
-		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get repo");
+	return store_row(s, st, repo_from_row, out, sizeof *out, "get repo");
+}
+
+static void repo_clear(void *row)
+{
+	store_repo_clear(row);
 }
 
 rc_t store_repo_list(struct store *s, struct store_repo **out, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, SC_REPO_LIST);
-	size_t cap = 0;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		repo_from_row(st, xarray_push(out, n, &cap, sizeof **out));
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "list repos");
+	return store_rows(s, stmt(s, SC_REPO_LIST), repo_from_row, repo_clear,
+			  out, n, sizeof **out, "list repos");
 }
 
 void store_repo_array_free(struct store_repo **r, size_t n)
@@ -273,8 +270,10 @@ rc_t store_commit_add(struct store *s, const struct store_commit *c,
 	return *id ? RC_OK : store_db_error(s, "commit id");
 }
 
-static void commit_from_row(sqlite3_stmt *st, struct store_commit *c)
+static void commit_from_row(sqlite3_stmt *st, void *row)
 {
+	struct store_commit *c = row;
+
 	c->id = sqlite3_column_int64(st, 0);
 	c->repo_id = sqlite3_column_int64(st, 1);
 	c->hash = store_col_text(st, 2);
@@ -307,17 +306,14 @@ void store_commit_array_free(struct store_commit **c, size_t n)
 rc_t store_commit_get(struct store *s, int64_t id, struct store_commit *out)
 {
 	sqlite3_stmt *st = stmt(s, SC_COMMIT_GET);
-	int r;
 
-	memset(out, 0, sizeof *out);
 	sqlite3_bind_int64(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		commit_from_row(st, out);
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
-		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get commit");
+	return store_row(s, st, commit_from_row, out, sizeof *out, "get commit");
+}
+
+static void commit_clear(void *row)
+{
+	store_commit_clear(row);
 }
 
 rc_t store_commit_find(struct store *s, int64_t repo, const char *hash,
@@ -351,18 +347,24 @@ rc_t store_commit_page(struct store *s, int64_t repo, int64_t offset,
 		       int limit, struct store_commit **out, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, SC_COMMIT_PAGE);
-	size_t cap = 0;
-	int r;
 
-	*out = NULL;
-	*n = 0;
 	sqlite3_bind_int64(st, 1, repo);
 	sqlite3_bind_int(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		commit_from_row(st, xarray_push(out, n, &cap, sizeof **out));
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "list commits");
+	return store_rows(s, st, commit_from_row, commit_clear, out, n,
+			  sizeof **out, "list commits");
+}
+
+rc_t store_commit_page_before(struct store *s, int64_t repo, int64_t before,
+			      int limit, struct store_commit **out, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, SC_COMMIT_BEFORE);
+
+	sqlite3_bind_int64(st, 1, repo);
+	sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int(st, 3, limit);
+	return store_rows(s, st, commit_from_row, commit_clear, out, n,
+			  sizeof **out, "list commits");
 }
 
 int64_t store_commit_count(struct store *s, int64_t repo)
@@ -370,6 +372,15 @@ int64_t store_commit_count(struct store *s, int64_t repo)
 	sqlite3_stmt *st = stmt(s, SC_COMMIT_COUNT);
 
 	sqlite3_bind_int64(st, 1, repo);
+	return one_int(st, -1);
+}
+
+int64_t store_commit_count_above(struct store *s, int64_t repo, int64_t id)
+{
+	sqlite3_stmt *st = stmt(s, SC_COMMIT_ABOVE);
+
+	sqlite3_bind_int64(st, 1, repo);
+	sqlite3_bind_int64(st, 2, id);
 	return one_int(st, -1);
 }
 
@@ -401,38 +412,40 @@ int64_t store_build_of_cell(struct store *s, int64_t commit_id,
 }
 
 /* A row of SC_CELLS: three cell columns, then JOB_COLS from column 3. */
-static void cell_from_row(sqlite3_stmt *st, struct store_cell *c)
+static void cell_from_row(sqlite3_stmt *st, void *row)
 {
+	struct store_cell *c = row;
+
 	c->commit_id = sqlite3_column_int64(st, 0);
 	c->builder = store_col_text(st, 1);
 	c->build_id = sqlite3_column_int64(st, 2);
 	store_job_from_row(st, 3, &c->job);
 }
 
+static void cell_clear(void *row)
+{
+	struct store_cell *c = row;
+
+	free(c->builder);
+	store_job_clear(&c->job);
+}
+
 rc_t store_cells(struct store *s, int64_t repo, int64_t lo, int64_t hi,
 		 struct store_cell **out, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, SC_CELLS);
-	size_t cap = 0;
-	int r;
 
-	*out = NULL;
-	*n = 0;
 	sqlite3_bind_int64(st, 1, repo);
 	sqlite3_bind_int64(st, 2, lo);
 	sqlite3_bind_int64(st, 3, hi);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		cell_from_row(st, xarray_push(out, n, &cap, sizeof **out));
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "commit cells");
+	return store_rows(s, st, cell_from_row, cell_clear, out, n,
+			  sizeof **out, "commit cells");
 }
 
 void store_cell_array_free(struct store_cell **c, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free((*c)[i].builder);
-		store_job_clear(&(*c)[i].job);
-	}
+	for (size_t i = 0; i < n; i++)
+		cell_clear(&(*c)[i]);
 	free(*c);
 	*c = NULL;
 }

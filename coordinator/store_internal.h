@@ -20,6 +20,17 @@ rc_t store_begin_write(struct store *s);
 /* Step a statement that returns no rows; logs and RC_DB on failure. */
 rc_t store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
 rc_t store_db_error(struct store *s, const char *what);
+/* Fill row (a struct store_*) from the statement's current row. */
+typedef void (*store_row_fn)(sqlite3_stmt *st, void *row);
+/* Step st for one row into row (size bytes, zeroed first): RC_NOT_FOUND
+ * if there is none. */
+rc_t store_row(struct store *s, sqlite3_stmt *st, store_row_fn fill, void *row,
+	       size_t size, const char *what);
+/* Every row of st into a new array (*(T **)arrayp, *n) of size-byte
+ * elements; on an error the rows read are cleared and freed. */
+rc_t store_rows(struct store *s, sqlite3_stmt *st, store_row_fn fill,
+		void (*clear)(void *row), void *arrayp, size_t *n, size_t size,
+		const char *what);
 /* Column i as a new string ("" for NULL). */
 char *store_col_text(sqlite3_stmt *st, int i);
 /* The columns of a job row, in the order store_job_from_row reads. */

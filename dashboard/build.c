@@ -166,16 +166,7 @@ rc_t dashboard_render_build_json(const struct dash_build *b, struct buf *out)
 {
 	if (!b || !out)
 		return RC_INVALID;
-	buf_printf(out, "{\"id\":%" PRId64 ",\"created\":", b->id);
-	jsonw_time(out, b->created_ms);
-	buf_puts(out, ",\"command\":");
-	jsonw_str(out, b->command);
-	buf_puts(out, ",\"source\":");
-	jsonw_str(out, b->source);
-	buf_puts(out, ",\"commit\":");
-	jsonw_str(out, b->commit);
-	buf_puts(out, ",\"requester\":");
-	jsonw_str(out, b->requester);
+	page_build_json_head(out, b);
 	buf_puts(out, ",\"env\":");
 	strings_json(out, b->env, b->n_env);
 	buf_puts(out, ",\"labels\":");

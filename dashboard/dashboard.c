@@ -230,3 +230,60 @@ rc_t dashboard_write_failures(const struct dash_header *h,
 			  dashboard_render_failures(h, v, n, &page), &page,
 			  dir, eb);
 }
+
+rc_t dashboard_write_repos(const struct dash_header *h,
+			   const struct dash_repo *v, size_t n,
+			   const char *dir, struct errbuf *eb)
+{
+	struct buf page;
+	rc_t rc;
+
+	buf_init(&page, 0, 0);
+	rc = dashboard_render_repos(h, v, n, &page);
+	if (rc)
+		rc = render_failed(rc, "repos", "index.html", eb);
+	else
+		rc = write_buf(dir, "repos", "index.html", &page, eb);
+	buf_free(&page);
+	return rc;
+}
+
+rc_t dashboard_write_repo(const struct dash_repo_page *rp, const char *dir,
+			  struct errbuf *eb)
+{
+	struct buf page;
+	char name[48];
+	rc_t rc;
+
+	buf_init(&page, 0, 0);
+	if (!rp) {
+		errbuf_set(eb, "dashboard: no repository page to write");
+		rc = RC_INVALID;
+		goto out;
+	}
+	if (rp->page <= 1)
+		snprintf(name, sizeof name, "%" PRId64 ".html", rp->repo.id);
+	else
+		snprintf(name, sizeof name, "%" PRId64 "-page-%d.html",
+			 rp->repo.id, rp->page);
+	rc = dashboard_render_repo(rp, &page);
+	if (rc) {
+		render_failed(rc, "repos", name, eb);
+		goto out;
+	}
+	rc = write_buf(dir, "repos", name, &page, eb);
+	if (rc || rp->page > 1)
+		goto out;
+	/* The first page has a JSON twin for scripts and live.js. */
+	buf_reset(&page);
+	snprintf(name, sizeof name, "%" PRId64 ".json", rp->repo.id);
+	rc = dashboard_render_repo_json(rp, &page);
+	if (rc) {
+		render_failed(rc, "repos", name, eb);
+		goto out;
+	}
+	rc = write_buf(dir, "repos", name, &page, eb);
+out:
+	buf_free(&page);
+	return rc;
+}

@@ -15,6 +15,10 @@
  *   jobs/ID.html, jobs/ID.log    a job's log (escaped, line anchors #L12,
  *                                stdout/stderr told apart) and its raw text
  *   buildlets.html, queue.html, failures.html
+ *   repos/index.html             the watched repositories
+ *   repos/ID.html, repos/ID-page-2.html ...  a repository's matrix by
+ *                                commit (rows) and builder (columns); its
+ *                                JSON twin repos/ID.json (first page)
  *   style.css, live.js           the one style sheet and the one script
  *
  * Markup the browser test and live.js rely on (keep it stable):
@@ -99,11 +103,33 @@ struct dash_build {
 	size_t n_jobs;
 };
 
+/* A configured host type and how many of its machines are connected.
+ * Pages show a banner for each one with connected < expected. */
+struct dash_alert {
+	const char *host_type;   /* its name in the config */
+	int expected;            /* machines the config expects */
+	int connected;           /* buildlets of it connected now */
+	const char *owner;       /* who to call, "" if the config says not */
+};
+
 /* The line at the top of every page. */
 struct dash_header {
 	int buildlets_connected;
 	int jobs_queued;
 	int64_t now_ms;          /* rendering time, wall clock */
+	const struct dash_alert *alerts; /* host types, NULL if none (offline:
+					    nothing is connected to count) */
+	size_t n_alerts;
+};
+
+/* A repository the commit watcher knows (watched: still in the config). */
+struct dash_repo {
+	int64_t id;              /* repos/ID.html */
+	const char *url;         /* as in the config */
+	int watched;             /* in the config now */
+	int64_t last_poll_ms;    /* wall clock, 0 if never polled */
+	const char *last_error;  /* why the last poll failed, "" if it did not */
+	int64_t n_commits;       /* commits recorded */
 };
 
 /* One page of the matrix. */
@@ -115,6 +141,37 @@ struct dash_index {
 	size_t n_platforms;
 	int page;                /* 1 for index.html, 2 for page-2.html ... */
 	int n_pages;             /* how many pages there are (>= 1) */
+	const struct dash_repo *repos; /* listed on page 1 if watched; may
+					  be NULL */
+	size_t n_repos;
+};
+
+#define DASH_PAGE_COMMITS 50 /* commits per repository page */
+
+/* A row of a repository's matrix. */
+struct dash_commit {
+	int64_t id;              /* store id (newer commits have higher ids) */
+	const char *hash;        /* 40 hex digits */
+	const char *subject;     /* first line of the message */
+	const char *author;      /* "Name <email>" */
+	int64_t time_ms;         /* committer time, wall clock */
+	const char *branch;      /* branch it was first seen on */
+	/* One per builder column: the job of the newest build of (this
+	 * commit, that builder), NULL while it is not built yet. */
+	const struct dash_job *const *cells;
+};
+
+/* One page of a repository's matrix: commits (rows, newest first) x
+ * builders (columns). */
+struct dash_repo_page {
+	struct dash_header h;
+	struct dash_repo repo;
+	const char *const *builders; /* columns, in order */
+	size_t n_builders;
+	const struct dash_commit *commits;
+	size_t n_commits;
+	int page;                /* 1: repos/ID.html, N: repos/ID-page-N.html */
+	int n_pages;             /* >= 1 */
 };
 
 /* A piece of a job's log, in order. stream 1 stdout, 2 stderr; a cut
@@ -175,6 +232,15 @@ rc_t dashboard_render_queue(const struct dash_header *h,
 rc_t dashboard_render_failures(const struct dash_header *h,
 			       const struct dash_failure *v, size_t n,
 			       struct buf *out);
+/* repos/ID.html (page 1) or repos/ID-page-N.html, and the JSON twin of
+ * page 1 (repos/ID.json; see README.md for its shape). */
+rc_t dashboard_render_repo(const struct dash_repo_page *rp, struct buf *out);
+rc_t dashboard_render_repo_json(const struct dash_repo_page *rp,
+				struct buf *out);
+/* repos/index.html: every repository, in the order given. */
+rc_t dashboard_render_repos(const struct dash_header *h,
+			    const struct dash_repo *v, size_t n,
+			    struct buf *out);
 
 /* ---- writers: render, then write into dir by atomic rename (0644),
  * making dir (and dir/builds, dir/jobs) as needed; eb says what failed. */
@@ -197,6 +263,12 @@ rc_t dashboard_write_queue(const struct dash_header *h,
 rc_t dashboard_write_failures(const struct dash_header *h,
 			      const struct dash_failure *v, size_t n,
 			      const char *dir, struct errbuf *eb);
+/* repos/ID.html and repos/ID.json for page 1, repos/ID-page-N.html after. */
+rc_t dashboard_write_repo(const struct dash_repo_page *rp, const char *dir,
+			  struct errbuf *eb);
+rc_t dashboard_write_repos(const struct dash_header *h,
+			   const struct dash_repo *v, size_t n,
+			   const char *dir, struct errbuf *eb);
 
 /* Append s HTML-escaped (& < > " '; invalid UTF-8 becomes U+FFFD). */
 void html_escape(struct buf *out, const char *s);

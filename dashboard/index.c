@@ -19,17 +19,8 @@
 
 #define COMMAND_MAX_CHARS 80 /* command shown in a row; full text on hover */
 #define COMMIT_CHARS 10      /* a commit shown in a row */
-#define MANY_PLATFORMS 6     /* more columns than this: compact matrix */
-#define PAGE_LINKS_AROUND 2  /* page numbers shown either side of this one */
 
-/* "index.html" for page 1, "page-N.html" after. */
-static void page_href(struct buf *out, int page)
-{
-	if (page <= 1)
-		buf_puts(out, "index.html");
-	else
-		buf_printf(out, "page-%d.html", page);
-}
+static const struct page_names index_names = { "index.html", "" };
 
 static void render_empty(struct buf *out)
 {
@@ -102,15 +93,7 @@ static void render_build_cell(struct buf *out, const struct dash_index *ix,
 
 static void render_matrix(struct buf *out, const struct dash_index *ix)
 {
-	buf_printf(out, "<div class=\"wrap\">\n<table class=\"matrix%s\">\n"
-			"<thead><tr><th scope=\"col\" class=\"build\">build</th>",
-		   ix->n_platforms > MANY_PLATFORMS ? " many" : "");
-	for (size_t p = 0; p < ix->n_platforms; p++) {
-		buf_puts(out, "<th scope=\"col\" class=\"plat\"><span>");
-		html_escape(out, page_str(ix->platforms[p]));
-		buf_puts(out, "</span></th>");
-	}
-	buf_puts(out, "</tr></thead>\n<tbody>\n");
+	page_matrix_head(out, "build", ix->platforms, ix->n_platforms);
 	for (size_t b = 0; b < ix->n_builds; b++) {
 		buf_puts(out, "<tr>");
 		render_build_cell(out, ix, &ix->builds[b]);
@@ -122,44 +105,27 @@ static void render_matrix(struct buf *out, const struct dash_index *ix)
 	buf_puts(out, "</tbody>\n</table>\n</div>\n");
 }
 
-static void render_page_link(struct buf *out, int page, int current)
+/* The watched repositories, small, above the matrix of page 1. */
+static void render_repos(struct buf *out, const struct dash_index *ix)
 {
-	if (page == current) {
-		buf_printf(out, " <span aria-current=\"page\">%d</span>", page);
-		return;
-	}
-	buf_puts(out, " <a href=\"");
-	page_href(out, page);
-	buf_printf(out, "\">%d</a>", page);
-}
+	int any = 0;
 
-/* Newer / older links both ways and a window of page numbers. */
-static void render_pager(struct buf *out, const struct dash_index *ix)
-{
-	int page = ix->page, n = ix->n_pages;
+	for (size_t i = 0; ix->repos && i < ix->n_repos; i++) {
+		const struct dash_repo *r = &ix->repos[i];
 
-	if (n <= 1)
-		return;
-	buf_puts(out, "<nav class=\"pager\" aria-label=\"pages\">");
-	if (page > 1) {
-		buf_puts(out, "<a rel=\"prev\" href=\"");
-		page_href(out, page - 1);
-		buf_puts(out, "\">&larr; newer</a>");
+		if (!r->watched)
+			continue;
+		buf_puts(out, any++ ? " " : "<nav class=\"repos\" aria-label="
+				  "\"repositories\">Commits of ");
+		buf_printf(out, "<a href=\"repos/%" PRId64 ".html\">", r->id);
+		html_escape(out, page_str(r->url));
+		buf_puts(out, "</a>");
+		if (r->last_error && r->last_error[0])
+			buf_puts(out, " <span class=\"poll-error\">(poll failing)"
+				      "</span>");
 	}
-	for (int p = 1; p <= n; p++) {
-		if (p == 1 || p == n || (p >= page - PAGE_LINKS_AROUND &&
-					 p <= page + PAGE_LINKS_AROUND))
-			render_page_link(out, p, page);
-		else if (p == page - PAGE_LINKS_AROUND - 1 ||
-			 p == page + PAGE_LINKS_AROUND + 1)
-			buf_puts(out, " &hellip;");
-	}
-	if (page < n) {
-		buf_puts(out, " <a rel=\"next\" href=\"");
-		page_href(out, page + 1);
-		buf_puts(out, "\">older &rarr;</a>");
-	}
-	buf_puts(out, "</nav>\n");
+	if (any)
+		buf_puts(out, "</nav>\n");
 }
 
 rc_t dashboard_render_index(const struct dash_index *ix, struct buf *out)
@@ -181,11 +147,13 @@ rc_t dashboard_render_index(const struct dash_index *ix, struct buf *out)
 			   ix->n_pages);
 	else
 		buf_puts(out, "<h1 class=\"vh\">Builds</h1>\n");
+	if (ix->page <= 1)
+		render_repos(out, ix);
 	if (ix->n_builds == 0 && ix->page <= 1)
 		render_empty(out);
 	else
 		render_matrix(out, ix);
-	render_pager(out, ix);
+	page_pager(out, &index_names, ix->page, ix->n_pages);
 	page_end(out);
 	return out->err;
 }
@@ -194,16 +162,7 @@ rc_t dashboard_render_index(const struct dash_index *ix, struct buf *out)
 
 static void build_row_json(struct buf *out, const struct dash_build *b)
 {
-	buf_printf(out, "{\"id\":%" PRId64 ",\"created\":", b->id);
-	jsonw_time(out, b->created_ms);
-	buf_puts(out, ",\"command\":");
-	jsonw_str(out, b->command);
-	buf_puts(out, ",\"source\":");
-	jsonw_str(out, b->source);
-	buf_puts(out, ",\"commit\":");
-	jsonw_str(out, b->commit);
-	buf_puts(out, ",\"requester\":");
-	jsonw_str(out, b->requester);
+	page_build_json_head(out, b);
 	buf_puts(out, ",\"jobs\":[");
 	for (size_t j = 0; j < b->n_jobs; j++) {
 		if (j)

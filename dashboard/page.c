@@ -12,9 +12,11 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "clock.h"
 #include "html.h"
 
 #define EN_DASH "\xE2\x80\x93"
+#define EM_DASH "\xE2\x80\x94"
 
 static const struct state_look state_looks[] = {
 	{ "queued", "\xE2\x97\x8B", 1 },     /* ○ */
@@ -72,7 +74,8 @@ static void page_top(struct buf *out, const struct page_frame *f,
 		   "rfarm</a>\n<nav class=\"main\"><a href=\"%sindex.html\">Matrix"
 		   "</a> <a href=\"%squeue.html\">Queue</a> <a href=\"%s"
 		   "failures.html\">Failures</a> <a href=\"%sbuildlets.html\">"
-		   "Buildlets</a></nav>\n", r, r, r, r, r);
+		   "Buildlets</a> <a href=\"%srepos/index.html\">Repositories"
+		   "</a></nav>\n", r, r, r, r, r, r);
 	buf_printf(out, "<p class=\"status\"><a href=\"%sbuildlets.html\">%d "
 			"buildlet%s connected</a> &middot; <a href=\"%squeue.html"
 			"\">%d job%s queued</a> &middot; rendered ",
@@ -83,15 +86,43 @@ static void page_top(struct buf *out, const struct page_frame *f,
 	buf_puts(out, "</p>\n</header>\n");
 }
 
+/* One line per host type short of machines; nothing when none is. */
+static void page_alerts(struct buf *out, const struct dash_header *h)
+{
+	int any = 0;
+
+	for (size_t i = 0; h->alerts && i < h->n_alerts; i++) {
+		const struct dash_alert *a = &h->alerts[i];
+
+		if (a->connected >= a->expected)
+			continue;
+		if (!any++)
+			buf_puts(out, "<div class=\"alerts\" role=\"alert\">\n");
+		buf_puts(out, "<p class=\"alert\">");
+		html_escape(out, page_str(a->host_type));
+		buf_printf(out, ": %d of %d machines connected", a->connected,
+			   a->expected);
+		if (a->owner && a->owner[0]) {
+			buf_puts(out, " " EM_DASH " owner ");
+			html_escape(out, a->owner);
+		}
+		buf_puts(out, "</p>\n");
+	}
+	if (any)
+		buf_puts(out, "</div>\n");
+}
+
 void page_begin(struct buf *out, const struct page_frame *f,
 		const struct dash_header *h)
 {
 	page_head(out, f);
 	buf_printf(out, "<body class=\"p-%s\">\n", f->kind);
 	page_top(out, f, h);
+	page_alerts(out, h);
 	buf_puts(out, "<main");
 	if (f->poll)
-		buf_printf(out, " data-poll=\"%s\"", f->poll);
+		buf_printf(out, " data-poll=\"%s\" data-root=\"%s\"", f->poll,
+			   f->root);
 	buf_puts(out, ">\n");
 }
 
@@ -179,4 +210,107 @@ void page_job_json_fields(struct buf *out, const struct dash_job *j)
 	buf_printf(out, ",\"exit_code\":%d,\"signal\":%d,\"duration_ms\":%" PRId64
 			",\"error\":", j->exit_code, j->signal, j->duration_ms);
 	jsonw_str(out, j->error);
+}
+
+void page_build_json_head(struct buf *out, const struct dash_build *b)
+{
+	buf_printf(out, "{\"id\":%" PRId64 ",\"created\":", b->id);
+	jsonw_time(out, b->created_ms);
+	buf_puts(out, ",\"command\":");
+	jsonw_str(out, b->command);
+	buf_puts(out, ",\"source\":");
+	jsonw_str(out, b->source);
+	buf_puts(out, ",\"commit\":");
+	jsonw_str(out, b->commit);
+	buf_puts(out, ",\"requester\":");
+	jsonw_str(out, b->requester);
+}
+
+/* ---- shared by the matrices ---- */
+
+/* The file name of page p of a paged list: first for 1, STEMpage-P.html
+ * after. */
+static void pager_href(struct buf *out, const struct page_names *pn, int p)
+{
+	if (p <= 1)
+		buf_puts(out, pn->first);
+	else
+		buf_printf(out, "%spage-%d.html", pn->stem, p);
+}
+
+static void pager_link(struct buf *out, const struct page_names *pn, int p,
+		       int current)
+{
+	if (p == current) {
+		buf_printf(out, " <span aria-current=\"page\">%d</span>", p);
+		return;
+	}
+	buf_puts(out, " <a href=\"");
+	pager_href(out, pn, p);
+	buf_printf(out, "\">%d</a>", p);
+}
+
+void page_pager(struct buf *out, const struct page_names *pn, int page,
+		int n)
+{
+	if (n <= 1)
+		return;
+	buf_puts(out, "<nav class=\"pager\" aria-label=\"pages\">");
+	if (page > 1) {
+		buf_puts(out, "<a rel=\"prev\" href=\"");
+		pager_href(out, pn, page - 1);
+		buf_puts(out, "\">&larr; newer</a>");
+	}
+	for (int p = 1; p <= n; p++) {
+		if (p == 1 || p == n || (p >= page - PAGE_LINKS_AROUND &&
+					 p <= page + PAGE_LINKS_AROUND))
+			pager_link(out, pn, p, page);
+		else if (p == page - PAGE_LINKS_AROUND - 1 ||
+			 p == page + PAGE_LINKS_AROUND + 1)
+			buf_puts(out, " &hellip;");
+	}
+	if (page < n) {
+		buf_puts(out, " <a rel=\"next\" href=\"");
+		pager_href(out, pn, page + 1);
+		buf_puts(out, "\">older &rarr;</a>");
+	}
+	buf_puts(out, "</nav>\n");
+}
+
+void page_matrix_head(struct buf *out, const char *corner,
+		      const char *const *cols, size_t n)
+{
+	buf_printf(out, "<div class=\"wrap\">\n<table class=\"matrix%s\">\n"
+			"<thead><tr><th scope=\"col\" class=\"build\">%s</th>",
+		   n > PAGE_MANY_COLUMNS ? " many" : "", corner);
+	for (size_t p = 0; p < n; p++) {
+		buf_puts(out, "<th scope=\"col\" class=\"plat\"><span>");
+		html_escape(out, page_str(cols[p]));
+		buf_puts(out, "</span></th>");
+	}
+	buf_puts(out, "</tr></thead>\n<tbody>\n");
+}
+
+void page_ago(struct buf *out, int64_t then_ms, int64_t now_ms)
+{
+	int64_t s = (now_ms - then_ms) / 1000;
+	char t[40];
+
+	if (then_ms <= 0) {
+		buf_puts(out, EN_DASH);
+		return;
+	}
+	clock_format_rfc3339(then_ms, t, sizeof t);
+	buf_printf(out, "<time datetime=\"%s\" title=\"%s\">", t, t);
+	if (s < 0)
+		buf_puts(out, t); /* a clock ahead of ours: say when */
+	else if (s < 60)
+		buf_printf(out, "%" PRId64 "s ago", s);
+	else if (s < 3600)
+		buf_printf(out, "%" PRId64 "m ago", s / 60);
+	else if (s < 2 * 86400)
+		buf_printf(out, "%" PRId64 "h ago", s / 3600);
+	else
+		buf_printf(out, "%" PRId64 "d ago", s / 86400);
+	buf_puts(out, "</time>");
 }

@@ -13,7 +13,9 @@
 #include "dashboard.h"
 
 #define PAGE_ROOT ""     /* prefix for links from a page at the root */
-#define PAGE_SUB "../"   /* ... from builds/ and jobs/ */
+#define PAGE_SUB "../"   /* ... from builds/, jobs/ and repos/ */
+#define PAGE_MANY_COLUMNS 6 /* more matrix columns: compact, heads turned */
+#define PAGE_LINKS_AROUND 2 /* pager: page numbers either side of this one */
 
 struct state_look {
 	const char *name; /* state as the store spells it; CSS class s-NAME */
@@ -38,7 +40,8 @@ struct page_frame {
 	int script;         /* load live.js */
 };
 
-/* <!DOCTYPE> ... <main>: head, header line and nav. */
+/* <!DOCTYPE> ... <main>: head, header line, nav and the banner of host
+ * types short of machines. With f->poll, <main data-poll data-root>. */
 void page_begin(struct buf *out, const struct page_frame *f,
 		const struct dash_header *h);
 /* </main> ... </html> */
@@ -60,5 +63,31 @@ void page_tags(struct buf *out, const char *const *v, size_t n);
 /* The fields of a job as scripts and live.js see it in index.json and
  * builds/ID.json, without the braces: "id":7,"build":3,"platform":... */
 void page_job_json_fields(struct buf *out, const struct dash_job *j);
+
+/* The opening of a build's JSON object in index.json and builds/ID.json:
+ * {"id":..,"created":..,"command":..,"source":..,"commit":..,"requester":..
+ * (no closing brace: each adds its own fields). */
+void page_build_json_head(struct buf *out, const struct dash_build *b);
+
+/* How the pages of a paged list are named: page 1 is first ("index.html"),
+ * page N is STEMpage-N.html (stem "" or "7-"). */
+struct page_names {
+	const char *first;
+	const char *stem;
+};
+
+/* Newer / older links both ways and a window of page numbers; nothing
+ * for a single page. */
+void page_pager(struct buf *out, const struct page_names *pn, int page,
+		int n);
+
+/* <div class="wrap"><table class="matrix[ many]"> and its head row: the
+ * sticky corner (our own literal) and the escaped column names, turned
+ * sideways when there are more than PAGE_MANY_COLUMNS; opens <tbody>. */
+void page_matrix_head(struct buf *out, const char *corner,
+		      const char *const *cols, size_t n);
+
+/* <time datetime title>3h ago</time> (now_ms - then_ms), or "–" for 0. */
+void page_ago(struct buf *out, int64_t then_ms, int64_t now_ms);
 
 #endif

@@ -32,6 +32,12 @@ POST   /api/v1/buildlets/b1/undrain        admin   /api/v1/buildlets/{name}/undr
 POST   /api/v1/purge                       admin   /api/v1/purge                         purge  200
 GET    /api/v1/config                      read    /api/v1/config                        -      200
 POST   /api/v1/reload                      admin   /api/v1/reload                        -      409
+GET    /api/v1/repos                       read    /api/v1/repos                         -      200
+GET    /api/v1/repos/1/commits             read    /api/v1/repos/{id}/commits            -      404
+POST   /api/v1/commits/0123abc/retry       admin   /api/v1/commits/{name}/retry          -      404
+GET    /api/v1/commits/0123abc/retry       read    /api/v1/commits/{name}/retry          -      405
+POST   /api/v1/repos/1/poll                admin   /api/v1/repos/{id}/poll               -      404
+POST   /api/v1/hooks/git                   none    /api/v1/hooks/git                     -      404
 PUT    /api/v1/blobs/'$SHA'                submit  /api/v1/blobs/{digest}                blob   201|200
 GET    /api/v1/blobs/'$SHA'                read    /api/v1/blobs/{digest}                -      200
 HEAD   /api/v1/blobs/'$SHA'                read    /api/v1/blobs/{digest}                -      200

@@ -132,7 +132,18 @@ static void test_semantic_errors(void **state)
 		 "f.json:3: builders[0].artifacts: artifacts[0] must be a relative path "
 		 "or glob inside the work directory (no \"..\", no leading \"/\")"},
 		{"{\"repos\": [{\"url\": \"a b\"}]}",
-		 "f.json:1: repos[0].url: want a git URL without spaces"},
+		 "f.json:1: repos[0].url: want an https://, http://, git://, ssh:// "
+		 "or file:// URL without spaces"},
+		{"{\"repos\": [{\"url\": \"/srv/git/app\"}]}",
+		 "f.json:1: repos[0].url: want an https://, http://, git://, ssh:// "
+		 "or file:// URL without spaces"},
+		{"{\"repos\": [{\"url\": \"https://h/a.git\",\n"
+		 "  \"branches\": [\"main\", \"-x\"]}]}",
+		 "f.json:2: repos[0].branches[1]: \"-x\" is not a branch name git takes"},
+		{"{\"repos\": [{\"url\": \"https://h/a.git\", \"branches\": [\"a:b\"]}]}",
+		 "f.json:1: repos[0].branches[0]: \"a:b\" is not a branch name git takes"},
+		{"{\"repos\": [{\"url\": \"https://h/a.git\", \"branches\": [\"rel..x\"]}]}",
+		 "f.json:1: repos[0].branches[0]: \"rel..x\" is not a branch name git takes"},
 		{"{\"builders\": {}}",
 		 "f.json:1: builders: want an array of at most 1000 objects"},
 		{"[]", "f.json:1: a config is a JSON object with host_types, builders and repos"},
@@ -197,7 +208,9 @@ static void test_expand(void **state)
 	out = expand(c, "{\"builder\":\"b\",\"priority\":5,\"source\":{\"git\":"
 		     "{\"url\":\"file:///r\",\"ref\":\"main\"}}}", RC_OK, NULL);
 	s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+	/* host_type: only buildlets of host type h run it. */
 	assert_string_equal(s, "{\"artifacts\":[\"out/*\"],\"env\":{\"CC\":\"cc\"},"
+			    "\"host_type\":\"h\","
 			    "\"labels\":[\"big\"],\"platforms\":[\"linux/arm64\"],"
 			    "\"priority\":5,\"script\":\"make test\",\"source\":{\"git\":"
 			    "{\"ref\":\"main\",\"url\":\"file:///r\"}},\"timeout\":\"20m\"}");
@@ -210,6 +223,9 @@ static void test_expand(void **state)
 	assert_null(expand(c, "{\"builder\":7}", RC_INVALID, "bad_builder"));
 	assert_null(expand(c, "{\"builder\":\"b\",\"script\":\"x\"}", RC_INVALID,
 			   "unknown_field"));
+	/* The builder's host type is the config's, not the caller's. */
+	assert_null(expand(c, "{\"builder\":\"b\",\"host_type\":\"other\"}",
+			   RC_INVALID, "unknown_field"));
 	config_free(&c);
 }
 

@@ -4,7 +4,8 @@
  * A real SQLite store (through the store API) holds builds in every
  * state, a cached job, a capped log, a buildlet and a revoked enrolment,
  * with <script>, quotes, & and invalid UTF-8 in every field that takes
- * them. dashdata writes every page with the real dashboard writers into a
+ * them. A second fixture holds watched repositories: 53 commits (two
+ * pages), builds of some (commit, builder) cells, a hostile commit. dashdata writes every page with the real dashboard writers into a
  * temporary directory; the tests read the files back.
  */
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "dashdata.h"
 #include "fsutil.h"
@@ -254,8 +256,9 @@ static void test_every_page_written(void **state)
 		free(page(f, "jobs/%lld.html", (long long)jobs[i]));
 		free(page(f, "jobs/%lld.log", (long long)jobs[i]));
 	}
-	/* 2 builds: one index page, 2 builds, 7 jobs, 3 lists. */
-	assert_int_equal(f->d.pages, 1 + 2 + 7 + 3);
+	/* 2 builds: one index page, 2 builds, 7 jobs, 3 lists, and
+	 * repos/index.html (no repository). */
+	assert_int_equal(f->d.pages, 1 + 2 + 7 + 3 + 1);
 }
 
 static void test_index_cells(void **state)
@@ -386,6 +389,232 @@ static void test_page_of(void **state)
 	assert_int_equal(dashdata_page_of(&f->d, f->build_ok), 1);
 }
 
+/* ---- repositories: a second fixture ----------------------------------- */
+
+#define N_COMMITS 53 /* two pages of 50 */
+
+struct rfx {
+	struct fx f;
+	int64_t repo, gone;           /* watched; dropped from the config */
+	int64_t commit[N_COMMITS];    /* ids, oldest first */
+	int64_t job_new, job_old, job_extra, job_first; /* cell jobs */
+};
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A build of builder for commit with one job on platform: its job id. */
+static int64_t cell_build(struct store *s, int64_t commit, const char *builder,
+			  int64_t *job)
+{
+	int64_t build;
+
+	assert_int_equal(store_build_insert(s, NOW, 0, "{\"script\":\"make\"}",
+					    &build), RC_OK);
+	assert_int_equal(store_job_insert(s, build, "linux/amd64", "[]", 0, NOW,
+					  job), RC_OK);
+	assert_int_equal(store_build_set_origin(s, build, builder, commit), RC_OK);
+	return build;
+}
+
+static void rfixture_commits(struct rfx *r)
+{
+	for (int i = 0; i < N_COMMITS; i++) {
+		char hash[41], subject[64];
+		int hostile = i == N_COMMITS - 1, is_new;
+		struct store_commit c = {
+			.repo_id = r->repo, .hash = hash, .parents = "",
+			.author = hostile ? HOSTILE "\xff <a@b>" : "Ann <a@b>",
+			.time_ms = NOW - 1000 * (N_COMMITS - i),
+			.subject = subject, .branch = hostile ? HOSTILE : "main",
+			.seen_ms = NOW,
+		};
+
+		snprintf(hash, sizeof hash, "%040x", i + 1);
+		snprintf(subject, sizeof subject, "%s%d",
+			 hostile ? HOSTILE "\xfe" : "commit ", i);
+		assert_int_equal(store_commit_add(r->f.s, &c, &r->commit[i],
+						  &is_new), RC_OK);
+		assert_true(is_new);
+	}
+}
+
+static void rfixture(struct rfx *r)
+{
+	struct store *s = r->f.s;
+	int64_t newest, tmp;
+
+	assert_int_equal(store_repo_sync(s, "https://x/gone.git", "[]", &r->gone),
+			 RC_OK);
+	assert_int_equal(store_repo_polled(s, r->gone, NOW, "fatal: <b>gone</b>"),
+			 RC_OK);
+	assert_int_equal(store_repo_unwatch_all(s), RC_OK);
+	assert_int_equal(store_repo_sync(s, "https://x/<app>.git",
+					 "[\"lin\",\"mac\"]", &r->repo), RC_OK);
+	assert_int_equal(store_repo_polled(s, r->repo, NOW, ""), RC_OK);
+	rfixture_commits(r);
+	newest = r->commit[N_COMMITS - 1];
+	/* An older build of the newest commit on lin, then the one shown. */
+	cell_build(s, newest, "lin", &r->job_old);
+	cell_build(s, newest, "lin", &r->job_new);
+	cell_build(s, newest, "zz-extra", &r->job_extra);
+	cell_build(s, r->commit[0], "mac", &r->job_first);
+	run_job(s, r->job_new, JOB_PASSED, 0, NULL, NULL, 0);
+	/* A build of no commit stays off the repository pages. */
+	assert_int_equal(store_build_insert(s, NOW, 0, "{\"script\":\"x\"}", &tmp),
+			 RC_OK);
+}
+
+static int rsetup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+	struct rfx *r = xcalloc(1, sizeof *r);
+	struct errbuf eb = {""};
+	char *path;
+
+	r->f.dir = xasprintf("%s/rfarm-test-dashrepo.XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(r->f.dir))
+		return -1;
+	path = xasprintf("%s/rfarm.db", r->f.dir);
+	r->f.out = xasprintf("%s/dash", r->f.dir);
+	if (store_open(path, &r->f.s, &eb)) {
+		fprintf(stderr, "store_open: %s\n", eb.msg);
+		return -1;
+	}
+	free(path);
+	rfixture(r);
+	assert_int_equal(store_flush(r->f.s), RC_OK);
+	r->f.d = (struct dashdata){.store = r->f.s, .dir = r->f.out};
+	dashdata_header(&r->f.d, 0, NOW + 10000);
+	if (dashdata_all(&r->f.d, &eb)) {
+		fprintf(stderr, "dashdata_all: %s\n", eb.msg);
+		return -1;
+	}
+	*state = r;
+	return 0;
+}
+
+static void test_repo_first_page(void **state)
+{
+	struct rfx *r = *state;
+	char *html = page(&r->f, "repos/%lld.html", (long long)r->repo);
+	char *want = xasprintf("href=\"../jobs/%lld.html\" data-job=\"%lld\" "
+			       "data-state=\"passed\"", (long long)r->job_new,
+			       (long long)r->job_new);
+	char *old = xasprintf("data-job=\"%lld\"", (long long)r->job_old);
+	char *extra = xasprintf("data-job=\"%lld\"", (long long)r->job_extra);
+	const char *p;
+
+	safe(html);
+	has(html, "<h1>Commits of <code>https://x/&lt;app&gt;.git</code></h1>");
+	/* Configured builders first, then the one only the cells have. */
+	has(html, "<span>lin</span></th><th scope=\"col\" class=\"plat\"><span>"
+		  "mac</span></th><th scope=\"col\" class=\"plat\"><span>zz-extra"
+		  "</span></th></tr>");
+	has(html, want);
+	has(html, extra);
+	lacks(html, old); /* the newest build of a cell is the one shown */
+	/* 50 rows x 3 builders, two of them built. */
+	assert_int_equal(count(html, "data-state=\"unbuilt\""), 50 * 3 - 2);
+	assert_int_equal(count(html, "<tr data-commit="), 50);
+	/* Newest first; the hostile row escaped. */
+	p = strstr(html, "<tr data-commit=\"0000000000000000000000000000000000000035\"");
+	assert_non_null(p);
+	assert_true(p < strstr(html, "data-commit=\"0000000000000000000000000000000000000034\""));
+	has(html, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&amp;amp;&#39;"
+		  "\xef\xbf\xbd");
+	has(html, "<a rel=\"next\" href=\"");
+	has(html, "-page-2.html\">older");
+	has(html, "<main data-poll=\"");
+	free(want);
+	free(old);
+	free(extra);
+	free(html);
+}
+
+static void test_repo_json_twin(void **state)
+{
+	struct rfx *r = *state;
+	char *text = page(&r->f, "repos/%lld.json", (long long)r->repo);
+	json_t *v = json_loads(text, 0, NULL), *c0, *cells;
+
+	assert_non_null(v);
+	safe(text);
+	assert_int_equal(json_integer_value(json_object_get(v, "n_pages")), 2);
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(v, "repo"), "commits")), N_COMMITS);
+	assert_string_equal(json_string_value(json_array_get(
+		json_object_get(v, "builders"), 2)), "zz-extra");
+	assert_int_equal(json_array_size(json_object_get(v, "commits")), 50);
+	c0 = json_array_get(json_object_get(v, "commits"), 0);
+	assert_string_equal(json_string_value(json_object_get(c0, "subject")),
+			    HOSTILE "\xef\xbf\xbd" "52");
+	cells = json_object_get(c0, "cells");
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(cells, "lin"), "job")), r->job_new);
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(cells, "lin"), "state")), "passed");
+	assert_true(json_is_null(json_object_get(cells, "mac")));
+	json_decref(v);
+	free(text);
+}
+
+static void test_repo_older_page(void **state)
+{
+	struct rfx *r = *state;
+	char *html = page(&r->f, "repos/%lld-page-2.html", (long long)r->repo);
+	char *want = xasprintf("data-job=\"%lld\"", (long long)r->job_first);
+	char *json = xasprintf("%s/repos/%lld-page-2.json", r->f.out,
+			       (long long)r->repo);
+	int64_t repo;
+
+	has(html, want);
+	has(html, ", page 2 of 2</h1>");
+	assert_int_equal(count(html, "<tr data-commit="), N_COMMITS - 50);
+	lacks(html, "data-poll");
+	assert_int_not_equal(access(json, F_OK), 0);
+	assert_int_equal(dashdata_repo_page_of(&r->f.d, r->commit[0], &repo), 2);
+	assert_int_equal(repo, r->repo);
+	assert_int_equal(dashdata_repo_page_of(&r->f.d, r->commit[N_COMMITS - 1],
+					       &repo), 1);
+	assert_int_equal(dashdata_repo_page_of(&r->f.d, r->commit[2], &repo), 2);
+	assert_int_equal(dashdata_repo_page_of(&r->f.d, r->commit[3], &repo), 1);
+	assert_int_equal(dashdata_repo_page_of(&r->f.d, 999999, &repo), 0);
+	assert_int_equal(dashdata_repo(&r->f.d, 999999, 1, NULL, NULL),
+			 RC_NOT_FOUND);
+	free(json);
+	free(want);
+	free(html);
+}
+
+static void test_repo_lists(void **state)
+{
+	struct rfx *r = *state;
+	char *list = page(&r->f, "repos/index.html");
+	char *index = page(&r->f, "index.html");
+	char *link = xasprintf("href=\"repos/%lld.html\"", (long long)r->repo);
+	char *gone = xasprintf("repos/%lld.html", (long long)r->gone);
+
+	safe(list);
+	has(list, "https://x/&lt;app&gt;.git</a>");
+	has(list, "<td class=\"num\">53</td>");
+	has(list, "<strong class=\"poll-error\">fatal: &lt;b&gt;gone&lt;/b&gt;"
+		  "</strong>");
+	has(list, "not watched");
+	has(index, link);
+	lacks(index, gone); /* the matrix names watched repositories only */
+	free(gone);
+	free(link);
+	free(index);
+	free(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,5 +628,15 @@ int main(void)
 		cmocka_unit_test(test_page_of),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest repo_tests[] = {
+		cmocka_unit_test(test_repo_first_page),
+		cmocka_unit_test(test_repo_json_twin),
+		cmocka_unit_test(test_repo_older_page),
+		cmocka_unit_test(test_repo_lists),
+	};
+
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
+
+	failed += cmocka_run_group_tests(repo_tests, rsetup, teardown);
+	return failed;
 }

@@ -108,6 +108,12 @@ static void test_good_requests(void **state)
 		 "{\"artifacts\":[],\"command\":[\"x\"],\"env\":{},\"idle_timeout_s\":0,\"labels\":[],"
 		 "\"platforms\":[\"windows/arm64\",\"plan9/386\"],\"priority\":0,"
 		 "\"timeout_s\":0}"},
+		/* A host type is kept as given (letters of both cases). */
+		{BODY(",\"host_type\":\"Linux-amd64_x.2\""),
+		 "{\"artifacts\":[],\"command\":[\"make\"],\"env\":{},"
+		 "\"host_type\":\"Linux-amd64_x.2\",\"idle_timeout_s\":0,"
+		 "\"labels\":[],\"platforms\":[\"linux/amd64\"],\"priority\":0,"
+		 "\"timeout_s\":0}"},
 		/* Whitespace and key order do not matter. */
 		{" {\n \"command\" : [ \"make\" ] ,\n \"platforms\" : [\"linux/amd64\"] }\n",
 		 SPEC(0, 0)},
@@ -247,6 +253,14 @@ static void test_bad_requests(void **state)
 		{BODY(",\"artifacts\":[\"/etc/passwd\"]"), "bad_artifact", "inside the work"},
 		{BODY(",\"artifacts\":[\"a/../../b\"]"), "bad_artifact", "inside the work"},
 		{BODY(",\"artifacts\":\"out/*\""), "bad_artifact", "array"},
+		/* host_type */
+		{BODY(",\"host_type\":\"\""), "bad_host_type", "1 to 64"},
+		{BODY(",\"host_type\":\"a b\""), "bad_host_type", "host type name"},
+		{BODY(",\"host_type\":\"../x\""), "bad_host_type", "host type name"},
+		{BODY(",\"host_type\":7"), "bad_host_type", "host type name"},
+		{BODY(",\"host_type\":null"), "bad_host_type", "host type name"},
+		{BODY(",\"host_type\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""),
+		 "bad_host_type", "1 to 64"},
 		/* JSON itself */
 		{"{\"platforms\": [", "bad_json", "(line 1, column"},
 		{"{\n\"platforms\": [\"linux/amd64\"],\n\"command\": [make]\n}", "bad_json",
@@ -393,6 +407,25 @@ static void test_valid_platform(void **state)
 	assert_false(request_valid_platform(p65));
 }
 
+static void test_valid_host_type(void **state)
+{
+	static const struct {
+		const char *s; /* candidate */
+		int valid;     /* expected */
+	} cases[] = {
+		{"linux-amd64", 1}, {"Mac_M1.local", 1}, {"a", 1},
+		{"", 0}, {"a b", 0}, {"a/b", 0}, {"a\n", 0}, {"é", 0},
+		{"1234567890123456789012345678901234567890123456789012345678901234", 1},
+		{"12345678901234567890123456789012345678901234567890123456789012345", 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++)
+		if (request_valid_host_type(cases[i].s) != cases[i].valid)
+			fail_msg("request_valid_host_type(\"%s\") != %d", cases[i].s,
+				 cases[i].valid);
+}
+
 /*
  * An integer timeout is range-checked before it is multiplied by 1000:
  * a huge one is "bad_timeout", not a signed overflow (which UBSan would
@@ -421,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_long_names_cut),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_valid_platform),
+		cmocka_unit_test(test_valid_host_type),
 		cmocka_unit_test(test_timeout_huge_integer),
 	};
 

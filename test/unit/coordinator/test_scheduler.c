@@ -1,7 +1,7 @@
 /*
  * test_scheduler.c - unit tests for coordinator/scheduler.c: which
- * buildlet a job goes to (platform, label subset, free slots, most room,
- * ties), the verdicts when none can take it, and the waiting reasons users
+ * buildlet a job goes to (platform, label subset, host type, free slots,
+ * most room, ties), the verdicts when none can take it, and the waiting reasons users
  * read, including their truncation into small buffers.
  */
 #include <setjmp.h>
@@ -27,14 +27,23 @@ static const char *const l_upper_gpu[] = {"GPU"};
 
 /* A candidate serving plats with labels, capacity cap and run in use. */
 #define CAND(plats, labs, nlabs, cap, run) \
-	{ plats, N(plats), labs, nlabs, cap, run }
+	{ plats, N(plats), labs, nlabs, cap, run, "" }
+/* The same, of host type ht (its session's). */
+#define CAND_HT(plats, labs, nlabs, cap, run, ht) \
+	{ plats, N(plats), labs, nlabs, cap, run, ht }
 
-static const struct sched_job job_amd64 = {"linux/amd64", no_labels, 0};
-static const struct sched_job job_386 = {"linux/386", no_labels, 0};
-static const struct sched_job job_riscv = {"linux/riscv64", no_labels, 0};
-static const struct sched_job job_amd_short = {"linux/amd", no_labels, 0};
-static const struct sched_job job_large = {"linux/amd64", l_large, 1};
-static const struct sched_job job_large_gpu = {"linux/amd64", l_large_gpu, 2};
+static const struct sched_job job_amd64 = {"linux/amd64", no_labels, 0, NULL};
+static const struct sched_job job_386 = {"linux/386", no_labels, 0, NULL};
+static const struct sched_job job_riscv = {"linux/riscv64", no_labels, 0, NULL};
+static const struct sched_job job_amd_short = {"linux/amd", no_labels, 0, NULL};
+static const struct sched_job job_large = {"linux/amd64", l_large, 1, NULL};
+static const struct sched_job job_large_gpu = {"linux/amd64", l_large_gpu, 2, NULL};
+/* Jobs of builders: bound to a host type. */
+static const struct sched_job job_ht_a = {"linux/amd64", no_labels, 0, "linux-amd64-a"};
+static const struct sched_job job_ht_b = {"linux/amd64", no_labels, 0, "linux-amd64-b"};
+static const struct sched_job job_ht_arm = {"linux/arm64", no_labels, 0, "linux-arm64"};
+static const struct sched_job job_ht_large = {"linux/amd64", l_large, 1, "linux-amd64-a"};
+static const struct sched_job job_ht_empty = {"linux/amd64", no_labels, 0, ""};
 
 static const struct sched_candidate c_platform[] = {
 	CAND(arm64, no_labels, 0, 4, 0),
@@ -87,6 +96,25 @@ static const struct sched_candidate c_multi[] = {
 	CAND(multi, no_labels, 0, 1, 0),
 };
 
+static const struct sched_candidate c_host_types[] = {
+	CAND_HT(amd64, no_labels, 0, 8, 0, "linux-amd64-b"), /* most room, wrong type */
+	CAND_HT(amd64, no_labels, 0, 2, 0, "linux-amd64-a"),
+	CAND_HT(arm64, no_labels, 0, 2, 0, "linux-amd64-a"), /* right type, wrong platform */
+};
+static const struct sched_candidate c_host_type_full[] = {
+	CAND_HT(amd64, no_labels, 0, 1, 1, "linux-amd64-a"),
+	CAND_HT(amd64, no_labels, 0, 8, 0, "linux-amd64-b"),
+};
+static const struct sched_candidate c_host_type_case[] = {
+	CAND_HT(amd64, no_labels, 0, 8, 0, "Linux-AMD64-a"),
+	CAND_HT(amd64, no_labels, 0, 8, 0, "linux-amd64-a2"),
+	{amd64, N(amd64), no_labels, 0, 8, 0, NULL}, /* no host type known */
+};
+static const struct sched_candidate c_host_type_labels[] = {
+	CAND_HT(amd64, no_labels, 0, 8, 0, "linux-amd64-a"), /* lacks large */
+	CAND_HT(amd64, l_large, 1, 8, 0, "linux-amd64-b"),   /* wrong type */
+};
+
 static void test_pick_table(void **state)
 {
 	static const struct {
@@ -116,6 +144,21 @@ static void test_pick_table(void **state)
 		{"only last free", c_last_free, N(c_last_free), &job_amd64, SCHED_PICKED, 2},
 		{"multi-platform", c_multi, N(c_multi), &job_386, SCHED_PICKED, 1},
 		{"multi-platform room", c_multi, N(c_multi), &job_amd64, SCHED_PICKED, 0},
+		{"host type a", c_host_types, N(c_host_types), &job_ht_a, SCHED_PICKED, 1},
+		{"host type b", c_host_types, N(c_host_types), &job_ht_b, SCHED_PICKED, 0},
+		{"host type, other platform", c_host_types, N(c_host_types),
+		 &job_ht_arm, SCHED_NO_MATCH, 0},
+		{"unbound job runs on any type", c_host_types, N(c_host_types),
+		 &job_amd64, SCHED_PICKED, 0},
+		{"empty host type is unbound", c_host_types, N(c_host_types),
+		 &job_ht_empty, SCHED_PICKED, 0},
+		/* Its own type is full: another type's free slot does not count. */
+		{"host type busy", c_host_type_full, N(c_host_type_full), &job_ht_a,
+		 SCHED_BUSY, 0},
+		{"host types are exact", c_host_type_case, N(c_host_type_case),
+		 &job_ht_a, SCHED_NO_MATCH, 0},
+		{"host type and labels", c_host_type_labels, N(c_host_type_labels),
+		 &job_ht_large, SCHED_NO_MATCH, 0},
 	};
 
 	(void)state;
@@ -143,6 +186,10 @@ static void test_matches_ignores_slots(void **state)
 	assert_false(sched_matches(&c_labels[0], &job_large));
 	assert_true(sched_matches(&c_multi[1], &job_386));
 	assert_false(sched_matches(&c_multi[0], &job_386));
+	assert_true(sched_matches(&c_host_type_full[0], &job_ht_a)); /* full */
+	assert_false(sched_matches(&c_host_type_full[1], &job_ht_a));
+	assert_false(sched_matches(&c_host_type_case[2], &job_ht_a)); /* NULL */
+	assert_true(sched_matches(&c_host_type_case[2], &job_amd64));
 }
 
 static void test_reason_texts(void **state)
@@ -161,6 +208,15 @@ static void test_reason_texts(void **state)
 		/* Busy means a matching one exists: labels add nothing. */
 		{SCHED_BUSY, &job_large_gpu, "waiting for a free linux/amd64 buildlet"},
 		{SCHED_PICKED, &job_large_gpu, ""},
+		{SCHED_NO_MATCH, &job_ht_arm,
+		 "waiting for a linux/arm64 buildlet of host type linux-arm64"},
+		{SCHED_NO_MATCH, &job_ht_large,
+		 "waiting for a linux/amd64 buildlet of host type linux-amd64-a "
+		 "with label large"},
+		{SCHED_BUSY, &job_ht_large,
+		 "waiting for a free linux/amd64 buildlet of host type linux-amd64-a"},
+		{SCHED_NO_MATCH, &job_ht_empty, "waiting for a linux/amd64 buildlet"},
+		{SCHED_PICKED, &job_ht_a, ""},
 	};
 
 	(void)state;
@@ -184,6 +240,8 @@ static void test_reason_truncation(void **state)
 		{SCHED_NO_MATCH, &job_large_gpu},
 		{SCHED_NO_MATCH, &job_riscv},
 		{SCHED_BUSY, &job_amd64},
+		{SCHED_NO_MATCH, &job_ht_large},
+		{SCHED_BUSY, &job_ht_a},
 	};
 
 	(void)state;

@@ -100,10 +100,28 @@ static void assert_no_handler(const char *t, size_t n)
 	}
 }
 
+/* Every link stays in the directory or goes to our API: relative, or
+ * /api/v1/, never another origin or scheme (data cannot start one). */
+static void assert_links_ours(const char *page)
+{
+	for (const char *p = page; (p = strstr(p, "href=\"")); ) {
+		size_t n;
+
+		p += 6;
+		n = strcspn(p, "\"");
+		if (memchr(p, ':', n) || !(!strncmp(p, "/api/v1/", 8) ||
+		    !strncmp(p, "../", 3) || p[0] == '#' ||
+		    (p[0] >= 'a' && p[0] <= 'z') || (p[0] >= '0' && p[0] <= '9')))
+			fail_msg("link out of the dashboard: %.*s", (int)n, p);
+	}
+	assert_true(count_of(page, "role=\"alert\"") <= 1);
+}
+
 /*
  * An HTML page as the dashboard must write it: well-nested tags (data can
  * hold no raw '<' or '>', so every '<' starts one of ours), no handler
- * attribute, no inline style or script, valid UTF-8.
+ * attribute, no inline style or script, links only to our own pages and
+ * API, at most one alert banner, valid UTF-8.
  */
 static void assert_clean_page(const char *page)
 {
@@ -112,6 +130,7 @@ static void assert_clean_page(const char *page)
 	const char *p = page;
 
 	assert_valid_utf8(page);
+	assert_links_ours(page);
 	assert_lacks(page, "<style");
 	assert_lacks(page, "style=");
 	assert_lacks(page, "javascript:");
@@ -174,7 +193,7 @@ static char *take(struct buf *b, rc_t rc)
 
 static const char *const platforms[] = { "linux/amd64", "darwin/arm64",
 					 "windows/amd64" };
-static const struct dash_header hdr = { 3, 2, NOW_MS };
+static const struct dash_header hdr = { 3, 2, NOW_MS, NULL, 0 };
 
 static const struct dash_attempt attempts_70[] = {
 	{ 1, "bl-lost", NOW_MS - 90000, NOW_MS - 89000, NOW_MS - 80000, 0, -1,
@@ -275,8 +294,10 @@ static void test_index_frame(void **state)
 	assert_has(page, "rendered <time datetime=\"2026-11-22T10:00:00Z\">");
 	assert_has(page, "<a href=\"index.html\">Matrix</a> <a href=\"queue.html\">"
 			 "Queue</a> <a href=\"failures.html\">Failures</a> <a href="
-			 "\"buildlets.html\">Buildlets</a>");
-	assert_has(page, "<main data-poll=\"index.json\">");
+			 "\"buildlets.html\">Buildlets</a> <a href=\"repos/index.html"
+			 "\">Repositories</a>");
+	assert_has(page, "<main data-poll=\"index.json\" data-root=\"\">");
+	assert_lacks(page, "role=\"alert\"");
 	assert_lacks(page, "class=\"pager\"");
 	assert_lacks(page, "http://");
 	assert_clean_page(page);
@@ -472,7 +493,7 @@ static void test_build_page(void **state)
 	assert_has(page, "<link rel=\"stylesheet\" href=\"../style.css\">");
 	assert_has(page, "<script src=\"../live.js\" defer></script>");
 	assert_has(page, "<a href=\"../queue.html\">Queue</a>");
-	assert_has(page, "<main data-poll=\"7.json\">");
+	assert_has(page, "<main data-poll=\"7.json\" data-root=\"../\">");
 	assert_has(page, "<a href=\"7.json\">JSON</a>");
 	assert_has(page, "<a href=\"/api/v1/builds/7\">API</a>");
 	assert_has(page, "<dt>Source</dt><dd><code>git https://example.com/r.git "
@@ -980,6 +1001,327 @@ static void test_assets(void **state)
 	assert_has(assets_css, "prefers-reduced-motion");
 }
 
+/* ---- repositories: the matrix by commit -------------------------------- */
+
+#define HASH_A "0123456789abcdef0123456789abcdef01234567"
+#define HASH_B "89abcdef0123456789abcdef0123456789abcdef"
+#define UNBUILT "<span class=\"cell s-unbuilt\" data-state=\"unbuilt\" " \
+	"title=\"not built yet\">\xE2\x97\x8C<span class=\"t\"> not built " \
+	"yet</span></span>"
+
+static const char *const repo_builders[] = { "linux-test", "mac-test",
+					     "extra" };
+
+struct repo_fixture {
+	struct fixture f;
+	const struct dash_job *cells[2][3];
+	struct dash_commit commits[2];
+};
+
+static struct dash_repo_page repo_of(struct repo_fixture *r, int page,
+				     int n_pages)
+{
+	fixture_init(&r->f);
+	memset(r->cells, 0, sizeof r->cells);
+	r->cells[0][0] = &r->f.jobs7[0];
+	r->cells[0][2] = &r->f.jobs7[2];
+	r->cells[1][1] = &r->f.jobs7[1];
+	r->commits[0] = (struct dash_commit){
+		.id = 12, .hash = HASH_A, .subject = "Fix the frobnicator",
+		.author = "Ann <ann@example.org>", .time_ms = NOW_MS - 7200000,
+		.branch = "main", .cells = r->cells[0],
+	};
+	r->commits[1] = (struct dash_commit){
+		.id = 11, .hash = HASH_B, .subject = "Break it",
+		.author = "Bob <bob@example.org>", .time_ms = NOW_MS - 90000,
+		.branch = "", .cells = r->cells[1],
+	};
+	return (struct dash_repo_page){
+		.h = hdr,
+		.repo = { 5, "https://example.org/app.git", 1, NOW_MS - 30000,
+			  "", 120 },
+		.builders = repo_builders, .n_builders = 3,
+		.commits = r->commits, .n_commits = 2,
+		.page = page, .n_pages = n_pages,
+	};
+}
+
+static void test_repo_page(void **state)
+{
+	struct repo_fixture r;
+	struct dash_repo_page rp = repo_of(&r, 1, 3);
+	char *page;
+
+	(void)state;
+	page = RENDER(dashboard_render_repo(&rp, &b_));
+	assert_has(page, "<link rel=\"stylesheet\" href=\"../style.css\">");
+	assert_has(page, "<script src=\"../live.js\" defer></script>");
+	assert_has(page, "<a href=\"../repos/index.html\">Repositories</a>");
+	assert_has(page, "<main data-poll=\"5.json\" data-root=\"../\">");
+	assert_has(page, "<h1>Commits of <code>https://example.org/app.git"
+			 "</code></h1>");
+	assert_has(page, "120 commits");
+	/* Columns: the builders in the order given, the sticky corner. */
+	assert_has(page, "<th scope=\"col\" class=\"build\">commit</th><th "
+			 "scope=\"col\" class=\"plat\"><span>linux-test</span>"
+			 "</th><th scope=\"col\" class=\"plat\"><span>mac-test"
+			 "</span></th><th scope=\"col\" class=\"plat\"><span>"
+			 "extra</span></th></tr>");
+	assert_lacks(page, "matrix many");
+	/* A row: hash, subject, author, time, branch, then the cells. */
+	assert_has(page, "<tr data-commit=\"" HASH_A "\"><th scope=\"row\" "
+			 "class=\"build\"><code class=\"commit\" title=\"" HASH_A
+			 "\">0123456789</code> <span class=\"subject\" title=\""
+			 "Fix the frobnicator\">Fix the frobnicator</span>"
+			 "<span class=\"by\">Ann &lt;ann@example.org&gt; &middot; "
+			 "<time datetime=\"2026-11-22T08:00:00Z\" title=\""
+			 "2026-11-22T08:00:00Z\">2h ago</time> &middot; <span "
+			 "class=\"branch\">main</span></span></th>");
+	assert_has(page, "<td data-builder=\"linux-test\"><a class=\"cell "
+			 "s-passed\" href=\"../jobs/70.html\" data-job=\"70\" "
+			 "data-state=\"passed\"");
+	assert_has(page, "<td class=\"none\" data-builder=\"mac-test\">"
+		   UNBUILT "</td>");
+	assert_has(page, "1m ago</time></span></th>"); /* no branch */
+	assert_int_equal(count_of(page, UNBUILT), 3);
+	assert_int_equal(count_of(page, "<a class=\"cell "), 3);
+	/* Page 1 of 3: older pages are ID-page-N.html. */
+	assert_has(page, "<a rel=\"next\" href=\"5-page-2.html\">older");
+	assert_has(page, " <a href=\"5-page-3.html\">3</a>");
+	assert_lacks(page, "rel=\"prev\"");
+	assert_clean_page(page);
+	free(page);
+}
+
+static void test_repo_pages_and_empty(void **state)
+{
+	struct repo_fixture r;
+	struct dash_repo_page rp = repo_of(&r, 2, 3);
+	static const char *const many[] = { "a", "b", "c", "d", "e", "f", "g" };
+	static const struct dash_job *const none[7];
+	char *page;
+
+	(void)state;
+	page = RENDER(dashboard_render_repo(&rp, &b_));
+	assert_has(page, ", page 2 of 3</h1>");
+	assert_has(page, "<a rel=\"prev\" href=\"5.html\">&larr; newer</a>");
+	assert_has(page, "<a rel=\"next\" href=\"5-page-3.html\">older");
+	assert_lacks(page, "data-poll"); /* only page 1 has a JSON twin */
+	assert_clean_page(page);
+	free(page);
+	/* Seven builders: compact matrix, heads turned. */
+	rp = repo_of(&r, 1, 1);
+	rp.builders = many;
+	rp.n_builders = 7;
+	rp.n_commits = 0;
+	rp.repo.last_error = "git ls-remote: exit 128";
+	rp.repo.watched = 0;
+	page = RENDER(dashboard_render_repo(&rp, &b_));
+	assert_has(page, "No commits recorded yet");
+	assert_has(page, "no longer watched");
+	assert_has(page, "<p class=\"poll-error\" role=\"status\">The last poll "
+			 "failed: git ls-remote: exit 128</p>");
+	assert_lacks(page, "class=\"pager\"");
+	assert_clean_page(page);
+	free(page);
+	rp.n_commits = 2;
+	r.commits[0].cells = r.commits[1].cells = none; /* one per builder */
+	page = RENDER(dashboard_render_repo(&rp, &b_));
+	assert_int_equal(count_of(page, UNBUILT), 14);
+	assert_has(page, "<table class=\"matrix many\">");
+	free(page);
+}
+
+static void test_repo_json(void **state)
+{
+	struct repo_fixture r;
+	struct dash_repo_page rp = repo_of(&r, 1, 3);
+	char *text;
+	json_t *v, *c0, *cell;
+
+	(void)state;
+	text = RENDER(dashboard_render_repo_json(&rp, &b_));
+	v = parse_json(text);
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(v, "repo"), "id")), 5);
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(v, "repo"), "url")), "https://example.org/app.git");
+	assert_true(json_is_true(json_object_get(json_object_get(v, "repo"),
+						 "watched")));
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(v, "repo"), "commits")), 120);
+	assert_int_equal(json_integer_value(json_object_get(v, "page")), 1);
+	assert_int_equal(json_integer_value(json_object_get(v, "n_pages")), 3);
+	assert_int_equal(json_array_size(json_object_get(v, "builders")), 3);
+	assert_int_equal(json_array_size(json_object_get(v, "commits")), 2);
+	c0 = json_array_get(json_object_get(v, "commits"), 0);
+	assert_string_equal(json_string_value(json_object_get(c0, "hash")), HASH_A);
+	assert_string_equal(json_string_value(json_object_get(c0, "short")),
+			    "0123456789");
+	assert_string_equal(json_string_value(json_object_get(c0, "author")),
+			    "Ann <ann@example.org>");
+	assert_string_equal(json_string_value(json_object_get(c0, "time")),
+			    "2026-11-22T08:00:00Z");
+	cell = json_object_get(json_object_get(c0, "cells"), "linux-test");
+	assert_int_equal(json_integer_value(json_object_get(cell, "job")), 70);
+	assert_int_equal(json_integer_value(json_object_get(cell, "id")), 70);
+	assert_int_equal(json_integer_value(json_object_get(cell, "build")), 7);
+	assert_string_equal(json_string_value(json_object_get(cell, "state")),
+			    "passed");
+	assert_true(json_is_null(json_object_get(json_object_get(c0, "cells"),
+						 "mac-test")));
+	assert_int_equal(json_object_size(json_object_get(c0, "cells")), 3);
+	json_decref(v);
+	free(text);
+}
+
+static void test_repos_list(void **state)
+{
+	const struct dash_repo repos[] = {
+		{ 5, "https://example.org/app.git", 1, NOW_MS - 30000, "", 120 },
+		{ 6, "https://example.org/old.git", 0, 0,
+		  "fatal: repository not found", 1 },
+	};
+	struct fixture f;
+	struct dash_index ix;
+	char *page;
+
+	(void)state;
+	page = RENDER(dashboard_render_repos(&hdr, repos, 2, &b_));
+	assert_has(page, "<a href=\"../index.html\">Matrix</a>");
+	assert_has(page, "<tr><th scope=\"row\"><a href=\"5.html\">https://"
+			 "example.org/app.git</a></th><td><span class=\"on\">"
+			 "watched</span></td><td><time datetime=\"2026-11-22T09:"
+			 "59:30Z\" title=\"2026-11-22T09:59:30Z\">30s ago</time>"
+			 "</td><td class=\"num\">120</td><td></td></tr>");
+	assert_has(page, "<span class=\"off\">not watched</span>");
+	assert_has(page, "<strong class=\"poll-error\">fatal: repository not "
+			 "found</strong>");
+	assert_lacks(page, "data-poll");
+	assert_clean_page(page);
+	free(page);
+	page = RENDER(dashboard_render_repos(&hdr, NULL, 0, &b_));
+	assert_has(page, "No repository is watched.");
+	assert_clean_page(page);
+	free(page);
+	/* The matrix names the watched ones only, on page 1. */
+	fixture_init(&f);
+	ix = index_of(&f, 1, 2);
+	ix.repos = repos;
+	ix.n_repos = 2;
+	page = RENDER(dashboard_render_index(&ix, &b_));
+	assert_has(page, "<nav class=\"repos\" aria-label=\"repositories\">"
+			 "Commits of <a href=\"repos/5.html\">https://example.org"
+			 "/app.git</a></nav>");
+	assert_lacks(page, "repos/6.html");
+	assert_clean_page(page);
+	free(page);
+	ix.page = 2;
+	page = RENDER(dashboard_render_index(&ix, &b_));
+	assert_lacks(page, "repos/5.html");
+	free(page);
+}
+
+/* Every page, rendered with header h; the caller frees them. */
+static size_t render_all(const struct dash_header *h, char **pages)
+{
+	struct repo_fixture r;
+	struct dash_repo_page rp = repo_of(&r, 1, 1);
+	struct dash_index ix = index_of(&r.f, 1, 1);
+	struct dash_failure fl = { &r.f.jobs7[1], "make", "", 0 };
+	size_t n = 0;
+
+	rp.h = *h;
+	ix.h = *h;
+	pages[n++] = RENDER(dashboard_render_index(&ix, &b_));
+	pages[n++] = RENDER(dashboard_render_build(h, &r.f.builds[0], &b_));
+	pages[n++] = RENDER(dashboard_render_job(h, &r.f.builds[0],
+						 &r.f.jobs7[0], NULL, 0, &b_));
+	pages[n++] = RENDER(dashboard_render_buildlets(h, NULL, 0, &b_));
+	pages[n++] = RENDER(dashboard_render_queue(h, NULL, 0, &b_));
+	pages[n++] = RENDER(dashboard_render_failures(h, &fl, 1, &b_));
+	pages[n++] = RENDER(dashboard_render_repo(&rp, &b_));
+	pages[n++] = RENDER(dashboard_render_repos(h, &rp.repo, 1, &b_));
+	return n;
+}
+
+static void test_alert_banner(void **state)
+{
+	const struct dash_alert alerts[] = {
+		{ "linux-arm64", 1, 0, "ops@example.org" },
+		{ "linux-amd64", 2, 2, "ops@example.org" }, /* enough */
+		{ "darwin-arm64", 3, 1, "" },
+	};
+	struct dash_header h = hdr;
+	char *pages[8];
+	size_t n;
+
+	(void)state;
+	h.alerts = alerts;
+	h.n_alerts = 3;
+	n = render_all(&h, pages);
+	for (size_t i = 0; i < n; i++) {
+		assert_has(pages[i], "</header>\n<div class=\"alerts\" role=\""
+				     "alert\">\n<p class=\"alert\">linux-arm64: 0 "
+				     "of 1 machines connected \xE2\x80\x94 owner "
+				     "ops@example.org</p>\n<p class=\"alert\">"
+				     "darwin-arm64: 1 of 3 machines connected</p>"
+				     "\n</div>\n<main");
+		assert_lacks(pages[i], "linux-amd64:");
+		assert_clean_page(pages[i]);
+		free(pages[i]);
+	}
+	/* No host type short: no banner at all. */
+	h.n_alerts = 1;
+	h.alerts = alerts + 1;
+	n = render_all(&h, pages);
+	for (size_t i = 0; i < n; i++) {
+		assert_lacks(pages[i], "class=\"alerts\"");
+		assert_lacks(pages[i], "role=\"alert\"");
+		free(pages[i]);
+	}
+}
+
+static void test_repo_hostile(void **state)
+{
+	const struct dash_alert alerts[] = { { H, 2, 1, H } };
+	const char *const builders[] = { H, "ok" };
+	struct repo_fixture r;
+	struct dash_repo_page rp = repo_of(&r, 1, 2);
+	struct dash_header h = hdr;
+	struct dash_commit c;
+	const struct dash_job *cells[2] = { NULL, NULL };
+	char *pages[8], *json;
+	size_t n;
+
+	(void)state;
+	h.alerts = alerts;
+	h.n_alerts = 1;
+	/* The banner is on every page: each holds H escaped. */
+	n = render_all(&h, pages);
+	for (size_t i = 0; i < n; i++) {
+		assert_hostile_ok(pages[i]);
+		free(pages[i]);
+	}
+	cells[0] = &r.f.jobs7[0];
+	c = (struct dash_commit){ 1, H, H, H, NOW_MS, H, cells };
+	rp.h = hdr;
+	rp.repo = (struct dash_repo){ 5, H, 1, NOW_MS, H, 1 };
+	rp.builders = builders;
+	rp.n_builders = 2;
+	rp.commits = &c;
+	rp.n_commits = 1;
+	pages[0] = RENDER(dashboard_render_repo(&rp, &b_));
+	pages[1] = RENDER(dashboard_render_repos(&hdr, &rp.repo, 1, &b_));
+	for (int i = 0; i < 2; i++) {
+		assert_hostile_ok(pages[i]);
+		free(pages[i]);
+	}
+	json = RENDER(dashboard_render_repo_json(&rp, &b_));
+	assert_hostile_json(json);
+	free(json);
+}
+
 /* ---- writing the directory --------------------------------------------- */
 
 static char *tmpdir_make(void)
@@ -1048,7 +1390,24 @@ static void test_write_everything(void **state)
 	assert_int_equal(dashboard_write_queue(&hdr, NULL, 0, dir, &eb), RC_OK);
 	assert_int_equal(dashboard_write_failures(&hdr, &fl, 1, dir, &eb),
 			 RC_OK);
+	{
+		struct repo_fixture r;
+		struct dash_repo_page rp = repo_of(&r, 1, 2);
+
+		assert_int_equal(dashboard_write_repo(&rp, dir, &eb), RC_OK);
+		rp.page = 2;
+		assert_int_equal(dashboard_write_repo(&rp, dir, &eb), RC_OK);
+		assert_int_equal(dashboard_write_repos(&hdr, &rp.repo, 1, dir,
+						       &eb), RC_OK);
+	}
 	assert_string_equal(eb.msg, "");
+	assert_file(dir, "repos/5.html", "href=\"5-page-2.html\"");
+	assert_file(dir, "repos/5.json", "\"n_pages\":2,");
+	assert_file(dir, "repos/5-page-2.html", "href=\"5.html\">&larr; newer");
+	assert_file(dir, "repos/index.html", "href=\"5.html\"");
+	sub = xasprintf("%s/repos/5-page-2.json", dir);
+	assert_int_not_equal(access(sub, F_OK), 0);
+	free(sub);
 	assert_file(dir, "style.css", ".s-failed");
 	assert_file(dir, "live.js", "getReader");
 	assert_file(dir, "index.html", "href=\"page-2.html\"");
@@ -1177,6 +1536,12 @@ int main(void)
 		cmocka_unit_test(test_write_everything),
 		cmocka_unit_test(test_write_fails_cleanly),
 		cmocka_unit_test(test_large_history),
+		cmocka_unit_test(test_repo_page),
+		cmocka_unit_test(test_repo_pages_and_empty),
+		cmocka_unit_test(test_repo_json),
+		cmocka_unit_test(test_repos_list),
+		cmocka_unit_test(test_alert_banner),
+		cmocka_unit_test(test_repo_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
