@@ -115,6 +115,18 @@ eq "row 3 (fixed), lint is green" passed "$(cell "$c3" lint)"
 eq "three rows" 3 "$(ncommits)"
 eq "parents: commit 3's is commit 2" "$c2" "$(db "SELECT parents FROM commits WHERE hash='$c3'")"
 eq "rows newest first by id" "$c3 $c2 $c1" "$(db "SELECT group_concat(hash, ' ') FROM (SELECT hash FROM commits ORDER BY id DESC)")"
+# The same three rows on the dashboard (repos/1.json, rewritten within
+# a second or two) and through the CLI.
+dash_rows() {
+  curl -s "$RFARM_URL/repos/1.json" |
+    jq -r '[.commits[] | .hash + ":" + .cells.unit.state + "," + .cells.lint.state] | join(" ")'
+}
+want_rows="$c3:passed,passed $c2:failed,failed $c1:passed,passed"
+rows_shown() { test "$(dash_rows)" = "$want_rows"; }
+wait_for 10 rows_shown || fail "dashboard rows: want [$want_rows], got [$(dash_rows)]"
+check "the repository page shows them" grep -q "second: broken" <<<"$(curl -s "$RFARM_URL/repos/1.html")"
+eq "rfarm commits: three rows, two builders" "passed passed|failed failed|passed passed" \
+  "$("$RFARM" commits --json | jq -r '[.commits[] | .cells.unit.state + " " + .cells.lint.state] | join("|")')"
 
 # A webhook for a push that changed nothing adds nothing.
 eq "repeated push: 202" 202 "$(hook "$T/push.json" -H "X-Hub-Signature-256: sha256=$(sign "$T/push.json")")"
