@@ -6,6 +6,7 @@
 # time minus the command's own run time) and the peak RSS growth of both
 # processes. Not a test: it prints figures and fails only if the run does.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 RFARM=${RFARM:?set RFARM to a Release rfarm binary}
 SIZE_MB=${SIZE_MB:-1024}
 RUNS=${RUNS:-3}
@@ -26,8 +27,6 @@ for _ in $(seq 1 100); do
   curl -s "$RFARM_URL/api/v1/buildlets" | grep -q '"connected":true' && break; sleep 0.1
 done
 
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 c0=$(rss_kb "$COORD"); b0=$(rss_kb "$BL")
 
 rates=()
@@ -44,9 +43,9 @@ for i in $(seq 1 "$RUNS"); do
     "$(echo "$end - $start" | bc -l)" "$(echo "$ms / 1000" | bc -l)"
   "$RFARM" purge --before 0s >/dev/null
 done
-median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-printf '%-34s %10.0f %-6s %s\n' "artifact upload (${SIZE_MB} MiB), median" "$median" "MB/s" "target >= 400"
-printf '%-34s %10.1f %-6s %s\n' "coordinator peak RSS growth" \
-  "$(echo "($(hwm_kb "$COORD") - $c0) / 1024" | bc -l)" "MiB" "target < 32"
-printf '%-34s %10.1f %-6s %s\n' "buildlet peak RSS growth" \
-  "$(echo "($(hwm_kb "$BL") - $b0) / 1024" | bc -l)" "MiB" "target < 32"
+median=$(printf '%s\n' "${rates[@]}" | median)
+figure "artifact upload (${SIZE_MB} MiB), median" "$(printf '%.0f' "$median")" MB/s "≥ 400"
+figure "artifact upload: coordinator peak RSS growth" \
+  "$(printf '%.1f' "$(echo "($(hwm_kb "$COORD") - $c0) / 1024" | bc -l)")" MiB "< 32"
+figure "artifact upload: buildlet peak RSS growth" \
+  "$(printf '%.1f' "$(echo "($(hwm_kb "$BL") - $b0) / 1024" | bc -l)")" MiB "< 32"

@@ -7,6 +7,7 @@
 # page (index, builds, jobs and their logs, lists) and says how long it
 # took. Prints figures; not a test.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 RFARM=${RFARM:?set RFARM to a Release rfarm binary}
 DASHBENCH=${DASHBENCH:-$(dirname "$RFARM")/bench/dashbench}
 BUILDS=${BUILDS:-10000}
@@ -14,6 +15,10 @@ PLATFORMS=${PLATFORMS:-8}
 T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-"$DASHBENCH" "$T" "$BUILDS" "$PLATFORMS"
+"$DASHBENCH" "$T" "$BUILDS" "$PLATFORMS" | tee "$T/out"
+figure "dashboard: index page 1 (median of 21)" \
+  "$(sed -n 's/^index page 1 .*median \([0-9]*\) ms.*/\1/p' "$T/out")" ms -
+figure "dashboard: all index pages, $BUILDS builds x $PLATFORMS platforms" \
+  "$(sed -n 's/^all [0-9]* index pages .*: \([0-9]*\) ms$/\1/p' "$T/out")" ms -
 echo "rfarm dashboard (every page): $("$RFARM" dashboard --data "$T" --out "$T/all")"
 echo "files: $(find "$T/all" -type f | wc -l), $(du -sh "$T/all" | cut -f1)"
