@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sha256.h"
 #include "xalloc.h"
 
 /* A secret file larger than this is not a key. */
@@ -334,7 +335,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	/* The secret is not left behind in freed memory. */
-	explicit_bzero(text, KEY_FILE_MAX + 2);
+	secret_wipe(text, KEY_FILE_MAX + 2);
 	free(text);
 	return rc;
 }

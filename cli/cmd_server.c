@@ -494,7 +494,7 @@ static void up_finish(struct up *u)
 	buildlet_free(&u->b);
 	free(u->base_url);
 	free(u->workdir);
-	explicit_bzero(u->key, sizeof u->key);
+	secret_wipe(u->key, sizeof u->key);
 }
 
 int cmd_up(const struct cli_cmd *cmd, int argc, char **argv)
@@ -566,7 +566,7 @@ int cmd_keygen(const struct cli_cmd *cmd, int argc, char **argv)
 	fprintf(stderr, "buildlet key for host type %s (master secret in "
 		"%s/master.key):\n", argv[optind], cfg.data_dir);
 	printf("%s\n", key);
-	explicit_bzero(key, sizeof key);
+	secret_wipe(key, sizeof key);
 	return CLI_EXIT_OK;
 }
 
@@ -754,7 +754,7 @@ int cmd_buildlet(const struct cli_cmd *cmd, int argc, char **argv)
 	buildlet_free(&b);
 out:
 	if (da.key)
-		explicit_bzero(da.key, strlen(da.key));
+		secret_wipe(da.key, strlen(da.key));
 	free(da.key);
 	free(da.platforms);
 	free(da.labels);
@@ -876,7 +876,7 @@ int cmd_enroll(const struct cli_cmd *cmd, int argc, char **argv)
 			"(shown once) in a 0600 --token-file:\n", argv[optind],
 			host_type, expiry_text(expires_ms, exp, sizeof exp));
 		printf("%s\n", token);
-		explicit_bzero(token, sizeof token);
+		secret_wipe(token, sizeof token);
 		status = CLI_EXIT_OK;
 	}
 	free(labels);
@@ -973,6 +973,6 @@ int cmd_token(const struct cli_cmd *cmd, int argc, char **argv)
 	fprintf(stderr, "API token %s (%s%s), shown once; use it as RFARM_TOKEN:\n",
 		name, scope, expiry_text(expires_ms, exp, sizeof exp));
 	printf("%s\n", token);
-	explicit_bzero(token, sizeof token);
+	secret_wipe(token, sizeof token);
 	return CLI_EXIT_OK;
 }

@@ -90,6 +90,11 @@ int secret_equal(const char *a, const char *b)
 	return CRYPTO_memcmp(a, b, na) == 0;
 }
 
+void secret_wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}
+
 int random_bytes(void *p, size_t n)
 {
 	return RAND_bytes(p, (int)n) == 1 ? 0 : -1;

@@ -28,6 +28,9 @@ int sha256_hex_valid(const char *s);
 
 /* Compare two equal-length secrets without leaking where they differ. */
 int secret_equal(const char *a, const char *b);
+/* Zero n bytes of a secret in a way the compiler may not drop (portable:
+ * explicit_bzero is not on macOS). */
+void secret_wipe(void *p, size_t n);
 
 /* Fill p with n cryptographically random bytes; 0 on success. */
 int random_bytes(void *p, size_t n);

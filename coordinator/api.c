@@ -114,7 +114,7 @@ static void requester_of(struct http_conn *h, char *name, size_t n)
 	    strncmp(auth, "Bearer ", 7))
 		return;
 	sha256_hex(auth + 7, strlen(auth + 7), hash);
-	explicit_bzero(auth, sizeof auth);
+	secret_wipe(auth, sizeof auth);
 	if (!store_api_token_name(h->c->store, hash, name, n))
 		name[0] = '\0';
 }

@@ -286,7 +286,7 @@ void coord_free(struct coord **cp)
 	free(c->dash_dir);
 	free(c->blob_dir);
 	free(c->data_dir);
-	explicit_bzero(c->hook_secret, sizeof c->hook_secret);
+	secret_wipe(c->hook_secret, sizeof c->hook_secret);
 	free(c);
 	*cp = NULL;
 }

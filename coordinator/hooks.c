@@ -48,11 +48,11 @@ rc_t hooks_load_secret(struct coord *c, struct errbuf *eb)
 		errbuf_set(eb, "--hook-secret-file %s: want one line of %d to %zu "
 			   "bytes (rfarm keygen or `openssl rand -hex 32`)", path,
 			   SECRET_MIN, sizeof c->hook_secret - 1);
-		explicit_bzero(text, sizeof text);
+		secret_wipe(text, sizeof text);
 		return RC_INVALID;
 	}
 	memcpy(c->hook_secret, text, len + 1);
-	explicit_bzero(text, sizeof text);
+	secret_wipe(text, sizeof text);
 	return RC_OK;
 }
 
@@ -80,7 +80,7 @@ static int check_secret(struct http_conn *h, const char **why)
 		*why = "no X-Hub-Signature-256 or X-Gitlab-Token header";
 		return 401;
 	}
-	explicit_bzero(got, sizeof got);
+	secret_wipe(got, sizeof got);
 	return ok ? 0 : 403;
 }
 

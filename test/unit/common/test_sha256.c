@@ -124,6 +124,19 @@ static void test_hex_valid(void **state)
 				 cases[i].valid);
 }
 
+static void test_secret_wipe(void **state)
+{
+	char key[65];
+
+	(void)state;
+	memset(key, 'k', sizeof key);
+	secret_wipe(key + 1, 63);
+	assert_int_equal(key[0], 'k');
+	for (size_t i = 1; i < 64; i++)
+		assert_int_equal(key[i], 0);
+	assert_int_equal(key[64], 'k');
+}
+
 static void test_secret_equal(void **state)
 {
 	static const struct {
@@ -169,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_hex_encode),
 		cmocka_unit_test(test_hex_valid),
 		cmocka_unit_test(test_secret_equal),
+		cmocka_unit_test(test_secret_wipe),
 		cmocka_unit_test(test_random_bytes),
 	};
 
