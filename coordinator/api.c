@@ -15,6 +15,7 @@
 #include "blobs.h"
 #include "clock.h"
 #include "config.h"
+#include "dashboard.h"
 #include "internal.h"
 #include "log.h"
 #include "request.h"
@@ -264,6 +265,30 @@ static int64_t purge_blobs(struct coord *c, int64_t before_ms)
 	return gone;
 }
 
+/* What a purge deleted, so its pages can go once that is committed. */
+struct purged {
+	int64_t (*v)[2]; /* (build, job) */
+	size_t n, cap;
+};
+
+static void note_purged(void *ud, int64_t build, int64_t job)
+{
+	struct purged *p = ud;
+	int64_t *e = xarray_push(&p->v, &p->n, &p->cap, sizeof *p->v);
+
+	e[0] = build;
+	e[1] = job;
+}
+
+static void remove_pages(struct coord *c, struct purged *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		dashboard_remove_build(c->dash_dir, p->v[i][0]);
+		if (p->v[i][1])
+			dashboard_remove_job(c->dash_dir, p->v[i][1]);
+	}
+}
+
 static int purge(struct http_conn *h)
 {
 	json_t *body = json_loadb((const char *)buf_data(&h->body), h->body.len,
@@ -271,12 +296,16 @@ static int purge(struct http_conn *h)
 	const char *before = json_string_value(json_object_get(body, "before"));
 	int64_t age = before ? clock_parse_duration_ms(before) : -1;
 	int64_t builds = 0, chunks = 0, blobs = 0, cutoff = clock_wall_ms() - age;
+	struct purged gone = {0};
 	rc_t rc = RC_INVALID;
 
 	if (age >= 0) {
-		rc = store_purge(h->c->store, cutoff, &builds, &chunks);
+		rc = store_purge(h->c->store, cutoff, note_purged, &gone, &builds,
+				 &chunks);
 		if (!rc)
 			rc = store_flush(h->c->store);
+		if (!rc)
+			remove_pages(h->c, &gone);
 		if (!rc)
 			blobs = purge_blobs(h->c, cutoff);
 		if (!rc)
@@ -285,6 +314,7 @@ static int purge(struct http_conn *h)
 				 (long long)chunks, (long long)blobs);
 	}
 	json_decref(body);
+	free(gone.v);
 	if (age < 0)
 		return http_respond_error(h, 400, "bad_before",
 					  "give {\"before\": AGE} with AGE such as "

@@ -2065,8 +2065,24 @@ rc_t store_blob_forget(struct store *s, const char *sha)
 	return rc;
 }
 
-rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
-		 int64_t *chunks)
+/* Tell gone of every (build, job) in purge_ids. */
+static rc_t purge_report(struct store *s, store_purge_cb gone, void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT p.id, coalesce(j.id, 0) FROM"
+			       " purge_ids p LEFT JOIN jobs j ON j.build_id=p.id",
+			       -1, &st, NULL))
+		return store_db_error(s, "purge");
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		gone(ud, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "purge");
+}
+
+rc_t store_purge(struct store *s, int64_t before_ms, store_purge_cb gone,
+		 void *ud, int64_t *builds, int64_t *chunks)
 {
 	static const char *const sql[] = {
 		"CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER PRIMARY KEY)",
@@ -2097,6 +2113,8 @@ rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
 		if (i == 2)
 			sqlite3_bind_int64(st, 1, before_ms);
 		rc = store_step_done(s, st, "purge");
+		if (!rc && i == 2 && gone)
+			rc = purge_report(s, gone, ud);
 		if (i == 3)
 			*chunks = sqlite3_changes(s->db);
 		if (i == 8)

@@ -356,10 +356,12 @@ rc_t store_blob_record(struct store *s, const char *sha, int64_t size,
 /*
  * Delete builds created before before_ms whose jobs are all final, with
  * their jobs, attempts, artifacts rows and log chunks. Never touches a
- * build with a queued or running job.
+ * build with a queued or running job. gone (may be NULL) hears each
+ * (build, job) deleted first, so their pages can go too.
  */
-rc_t store_purge(struct store *s, int64_t before_ms, int64_t *builds,
-		 int64_t *chunks);
+typedef void (*store_purge_cb)(void *ud, int64_t build, int64_t job);
+rc_t store_purge(struct store *s, int64_t before_ms, store_purge_cb gone,
+		 void *ud, int64_t *builds, int64_t *chunks);
 
 /* ---- watched repositories and their commits (store_commits.c) ---- */
 struct store_repo {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "assets.h"
 #include "fsutil.h"
@@ -286,4 +287,30 @@ rc_t dashboard_write_repo(const struct dash_repo_page *rp, const char *dir,
 out:
 	buf_free(&page);
 	return rc;
+}
+
+/* Unlink dir/sub/ID.ext for each of exts. */
+static void remove_pages(const char *dir, const char *sub, int64_t id,
+			 const char *const *exts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s/%" PRId64 ".%s", dir, sub, id, exts[i]);
+
+		unlink(path);
+		free(path);
+	}
+}
+
+void dashboard_remove_build(const char *dir, int64_t id)
+{
+	static const char *const exts[] = {"html", "json"};
+
+	remove_pages(dir, "builds", id, exts, 2);
+}
+
+void dashboard_remove_job(const char *dir, int64_t id)
+{
+	static const char *const exts[] = {"html", "log"};
+
+	remove_pages(dir, "jobs", id, exts, 2);
 }

@@ -245,6 +245,10 @@ rc_t dashboard_render_repos(const struct dash_header *h,
 /* ---- writers: render, then write into dir by atomic rename (0644),
  * making dir (and dir/builds, dir/jobs) as needed; eb says what failed. */
 rc_t dashboard_write_assets(const char *dir, struct errbuf *eb);
+/* A purged build's pages (builds/ID.html, .json) and a purged job's
+ * (jobs/ID.html, .log) go; missing files are no error. */
+void dashboard_remove_build(const char *dir, int64_t id);
+void dashboard_remove_job(const char *dir, int64_t id);
 rc_t dashboard_write_index(const struct dash_index *ix, const char *dir,
 			   struct errbuf *eb);
 rc_t dashboard_write_build(const struct dash_header *h,

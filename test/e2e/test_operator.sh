@@ -59,6 +59,9 @@ eq "only the unfinished build is left" "$m" "$(db "select id from builds" | xarg
 eq "its job is still queued" queued "$(db "select state from jobs where build_id=$m")"
 eq "no log chunk of a purged job is left" 0 \
   "$(db "select count(*) from log_chunks where job_id not in (select id from jobs)")"
+eq "the purged builds' and jobs' pages went too; the unfinished one's stay" \
+  "builds/$m.html builds/$m.json jobs/$(db "select id from jobs where build_id=$m").html" \
+  "$(cd "$DATA/dashboard" && ls builds/* jobs/*.html | xargs)"
 "$RFARM" purge >/dev/null 2>&1
 eq "purge without --before is a usage error" 2 $?
 eq "API: bad before is 400" 400 \

@@ -1033,12 +1033,20 @@ static void test_log_cap_old_log(void **state)
 			    "xxxxxxxxxxxxxxxyyyyyyyyyy");
 }
 
+static void count_gone(void *ud, int64_t build, int64_t job)
+{
+	int64_t *gone = ud;
+
+	assert_true(build > 0);
+	*gone += job;
+}
+
 /* purge takes the log accounting with the log. */
 static void test_log_cap_purge(void **state)
 {
 	struct fx *f = *state;
 	int64_t job = new_job(f->s, new_build(f->s, 1), "linux/amd64", 0, 1);
-	int64_t builds, chunks, dropped;
+	int64_t builds, chunks, dropped, gone = 0;
 	char data[40] = "", *left;
 
 	run_to(f->s, job, JOB_PASSED);
@@ -1046,8 +1054,10 @@ static void test_log_cap_purge(void **state)
 		assert_int_equal(store_log_append(f->s, job, 1, seq, 1, data,
 						  sizeof data, 100, &dropped),
 				 RC_OK);
-	assert_int_equal(store_purge(f->s, 1000, &builds, &chunks), RC_OK);
+	assert_int_equal(store_purge(f->s, 1000, count_gone, &gone, &builds,
+				     &chunks), RC_OK);
 	assert_int_equal(builds, 1);
+	assert_int_equal(gone, job); /* its one (build, job) was told */
 	assert_int_equal(store_flush(f->s), RC_OK);
 	left = peek_text(f->path, "SELECT (SELECT count(*) FROM log_meta) ||"
 			 " ',' || (SELECT count(*) FROM log_chunks)");
