@@ -322,8 +322,14 @@ static int on_writeable(struct http_conn *h)
 	if (h->out_off < h->out.len) {
 		if (write_out(h))
 			return -1;
-		lws_callback_on_writable(h->wsi);
-		return 0;
+		if (h->out_off < h->out.len || h->sending_file || h->streaming) {
+			lws_callback_on_writable(h->wsi);
+			return 0;
+		}
+		/* All of the answer is out: end the transaction in this
+		 * callback. A keep-alive client sends its next request as
+		 * soon as it has the answer; read before the end, lws took
+		 * it for more of this one's body (400, then a busy loop). */
 	}
 	if (h->sending_file) {
 		int r = blobapi_send_more(h);
