@@ -17,3 +17,44 @@ median() { sort -n | awk '{a[NR] = $1} END { if (NR) print a[int((NR + 1) / 2)] 
 # rss_kb PID / hwm_kb PID: resident and peak resident set of a process.
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+
+# farm_start DIR CAPACITY BUILDLETS [COORDINATOR FLAG...]: a coordinator on
+# a free loopback port (data in DIR/data, COORD its pid, RFARM_URL its
+# URL) and BUILDLETS buildlets of CAPACITY slots; every pid goes to PIDS
+# (the script's array, killed on exit). Waits (bounded) until all are in.
+farm_start() {
+  local d=$1 cap=$2 n=$3 i
+  shift 3
+  mkdir -p "$d"
+  "$RFARM" coordinator --listen 127.0.0.1:0 --data "$d/data" "$@" 2>"$d/coord.log" &
+  COORD=$!; PIDS+=("$COORD")
+  for _ in $(seq 1 100); do [ -s "$d/data/url" ] && break; sleep 0.1; done
+  RFARM_URL=$(cat "$d/data/url"); export RFARM_URL
+  (umask 077; "$RFARM" keygen linux-amd64 --data "$d/data" 2>/dev/null | tail -1 >"$d/key")
+  for i in $(seq 1 "$n"); do
+    "$RFARM" buildlet --coordinator "$RFARM_URL" --name "bench$i" --token-file "$d/key" \
+      --capacity "$cap" --workdir "$d/work$i" 2>"$d/buildlet$i.log" &
+    PIDS+=($!)
+  done
+  for _ in $(seq 1 100); do
+    [ "$(curl -s "$RFARM_URL/api/v1/buildlets" | jq '[.buildlets[] | select(.connected)] | length')" \
+      = "$n" ] && break
+    sleep 0.1
+  done
+}
+
+# farm_stop: stop (TERM, then KILL after 5 s) and reap every pid in PIDS.
+farm_stop() {
+  local p=
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && break; p=; done
+    [ -z "$p" ] && break
+    sleep 0.1
+  done
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  PIDS=()
+}
+
+# pct P: the P-th percentile (nearest rank) of the numbers on stdin.
+pct() { sort -n | awk -v p="$1" '{a[NR] = $1} END { if (NR) { i = int((p * NR + 99) / 100); print a[i < 1 ? 1 : i] } }'; }

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 dpkg-query -W -f='${Status}' bc 2>/dev/null | grep -q "ok installed" || apt-get install -y -qq bc >/dev/null
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DRFARM_TESTS=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target rfarm dashbench swarm >/dev/null
+cmake --build build-release -j"$(nproc)" --target rfarm dashbench swarm dispatchbench benchstamp >/dev/null
 export RFARM=$PWD/build-release/rfarm
 BENCH_FIGURES=$(mktemp "${TMPDIR:-/tmp}/rfarm-figures.XXXXXX")
 export BENCH_FIGURES
