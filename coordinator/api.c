@@ -233,7 +233,7 @@ static int drain_buildlet(struct http_conn *h, const char *name, int drained)
 			session_send(s, &(struct proto_msg){.type = PROTO_DRAIN});
 	}
 	log_info("buildlet %s: %s", name, drained ? "drained" : "takes jobs again");
-	h->c->sched_pending = 1;
+	orch_replan(h->c);
 	dash_mark_buildlets(h->c);
 	return http_respond_json(h, 200, json_pack("{s:s,s:b,s:b}", "name", name,
 						  "drained", drained, "connected",

@@ -44,6 +44,8 @@ struct coord {
 	struct list absent;         /* lease.c: buildlets without a session */
 	struct metrics *metrics;    /* metrics.c counters */
 	int64_t *settle;            /* jobs that became final this turn */
+	int sched_planned;          /* every queued job's reason is up to
+				       date with the buildlets we have */
 	size_t n_settle, cap_settle; /* (their followers are settled after) */
 	int64_t started_ms;         /* monotonic start, for leases after restart */
 	int64_t lease_checked_ms;   /* monotonic time of the last lease check */
@@ -212,6 +214,9 @@ int orch_cancel_build(struct coord *c, int64_t build);
  * each runs as its next attempt and the build ends with the new result.
  * Returns how many (the caller flushes), -1 if the build has no jobs or
  * they cannot be read. */
+/* The buildlets changed (or a job came back to the queue): the next pass
+ * reads every queued job's reason again, not only the new jobs'. */
+void orch_replan(struct coord *c);
 int orch_retry_build(struct coord *c, int64_t build);
 /* An attempt was lost with its buildlet: queue the job again (attempt+1
  * at dispatch), or end it in error after max_attempts. */

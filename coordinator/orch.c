@@ -21,7 +21,8 @@
 #include "scheduler.h"
 #include "xalloc.h"
 
-#define QUEUE_SCAN_LIMIT 1000
+#define QUEUE_SCAN_LIMIT 1000 /* queued jobs one pass reads, at most */
+#define QUEUE_PAGE 32         /* read at a time while slots are free */
 
 int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
 			enum job_state to)
@@ -41,7 +42,7 @@ int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
 		*(int64_t *)xarray_push(&c->settle, &c->n_settle, &c->cap_settle,
 					sizeof *c->settle) = job;
 	} else if (to == JOB_QUEUED) {
-		c->sched_pending = 1;
+		orch_replan(c); /* it may keep the reason of its last wait */
 	}
 	http_streams_wake(c, job);
 	return 0;
@@ -140,7 +141,8 @@ static rc_t run_from_spec(struct coord *c, const struct store_job *j,
 	return RC_OK;
 }
 
-static void dispatch(struct coord *c, struct session *s, const struct store_job *j)
+/* Returns 1 if j left the queue (sent, or found unreadable). */
+static int dispatch(struct coord *c, struct session *s, const struct store_job *j)
 {
 	struct proto_msg m = {.type = PROTO_RUN};
 	int attempt = j->attempt + 1;
@@ -152,14 +154,14 @@ static void dispatch(struct coord *c, struct session *s, const struct store_job 
 			store_job_finish(c->store, j->id, 0, JOB_ERROR, -1, 0, 0,
 					 "the stored build request is unreadable",
 					 clock_wall_ms());
-		return;
+		return 1;
 	}
 	if (orch_job_transition(c, j->id, j->state, JOB_DISPATCHED) ||
 	    store_job_dispatch(c->store, j->id, attempt, s->hello.name,
 			       clock_wall_ms()) ||
 	    store_attempt_set_token(c->store, j->id, attempt, m.u.run.upload_token)) {
 		proto_msg_free(&m);
-		return;
+		return 0;
 	}
 	/* The buildlet enforces the timeout; this is the backstop for a
 	 * buildlet that cannot. */
@@ -170,9 +172,20 @@ static void dispatch(struct coord *c, struct session *s, const struct store_job 
 	s->running++;
 	metrics_job_dispatched(c->metrics, clock_wall_ms() - j->created_ms);
 	proto_msg_free(&m);
+	return 1;
 }
 
 /* ---- the scheduler pass ---- */
+
+/* One pass: the buildlets that take jobs, and their free slots. */
+struct pass {
+	struct coord *c;
+	struct sched_candidate *cand;
+	struct session **owners;
+	size_t n;
+	int free_slots;   /* over all candidates */
+	int seen;         /* queued jobs read so far */
+};
 
 struct queue_copy {
 	struct store_job *jobs; /* copies of queued jobs, in queue order */
@@ -187,36 +200,35 @@ static int collect_job(void *ud, const struct store_job *j)
 	return 0;
 }
 
-static size_t candidates_build(struct coord *c, struct sched_candidate **cand,
-			       struct session ***owners)
+static void pass_candidates(struct pass *p)
 {
 	struct list *l;
 	size_t n = 0;
 
-	list_for_each(l, &c->sessions)
+	list_for_each(l, &p->c->sessions)
 		n++;
-	*cand = xcalloc(n ? n : 1, sizeof **cand);
-	*owners = xcalloc(n ? n : 1, sizeof **owners);
-	n = 0;
-	list_for_each(l, &c->sessions) {
+	p->cand = xcalloc(n ? n : 1, sizeof *p->cand);
+	p->owners = xcalloc(n ? n : 1, sizeof *p->owners);
+	list_for_each(l, &p->c->sessions) {
 		struct session *s = list_entry(l, struct session, link);
 
 		if (s->closing || !s->hello_done || s->drained)
 			continue;
-		(*cand)[n] = (struct sched_candidate){
+		p->cand[p->n] = (struct sched_candidate){
 			(const char *const *)s->hello.platforms.v,
 			s->hello.platforms.n,
 			(const char *const *)s->hello.labels.v, s->hello.labels.n,
 			s->hello.capacity, s->running,
 			s->hello.host_type ? s->hello.host_type : ""};
-		(*owners)[n++] = s;
+		if (s->hello.capacity > s->running)
+			p->free_slots += s->hello.capacity - s->running;
+		p->owners[p->n++] = s;
 	}
-	return n;
 }
 
-static void schedule_one(struct coord *c, struct sched_candidate *cand,
-			 struct session **owners, size_t n,
-			 const struct store_job *j)
+/* Dispatch j if a buildlet can take it, else say why it waits. Returns
+ * 1 if j left the queue. */
+static int schedule_one(struct pass *p, const struct store_job *j)
 {
 	json_t *labels = json_loads(j->labels, 0, NULL);
 	const char **lv = xcalloc(json_array_size(labels) + 1, sizeof *lv);
@@ -227,40 +239,84 @@ static void schedule_one(struct coord *c, struct sched_candidate *cand,
 	enum sched_verdict v;
 	char reason[256];
 	size_t pick = 0;
+	int left = 0;
 
 	for (size_t i = 0; i < sj.n_labels; i++)
 		lv[i] = json_string_value(json_array_get(labels, i));
-	v = sched_pick(cand, n, &sj, &pick);
+	v = sched_pick(p->cand, p->n, &sj, &pick);
 	if (v == SCHED_PICKED) {
-		dispatch(c, owners[pick], j);
-		cand[pick].running = owners[pick]->running;
+		left = dispatch(p->c, p->owners[pick], j);
+		p->cand[pick].running = p->owners[pick]->running;
+		p->free_slots -= left;
 	} else {
 		sched_reason(v, &sj, reason, sizeof reason);
 		if (strcmp(reason, j->reason)) {
-			store_job_set_reason(c->store, j->id, reason);
-			dash_mark_queue(c);
+			store_job_set_reason(p->c->store, j->id, reason);
+			dash_mark_queue(p->c);
 		}
 	}
 	free(lv);
 	json_decref(labels);
+	return left;
 }
 
+/* Schedule the queued jobs one scan reads. Returns how many it read;
+ * *kept counts those still queued after. */
+static size_t schedule_read(struct pass *p, rc_t rc, struct queue_copy *q,
+			    int *kept)
+{
+	size_t n = q->n;
+
+	if (rc)
+		log_error("cannot read the queue");
+	*kept = 0;
+	for (size_t i = 0; i < q->n; i++)
+		*kept += !schedule_one(p, &q->jobs[i]);
+	store_job_array_free(&q->jobs, q->n);
+	*q = (struct queue_copy){NULL, 0, 0};
+	p->seen += (int)n;
+	return n;
+}
+
+/* A pass reads the queue in pages while a slot is free (most turns free
+ * one slot: they read one page, not the whole queue). With no slot
+ * left, only jobs never looked at get their reason, unless the
+ * buildlets changed: then every job's reason is read again. */
 void orch_schedule(struct coord *c)
 {
+	struct pass p = {c, NULL, NULL, 0, 0, 0};
 	struct queue_copy q = {NULL, 0, 0};
-	struct sched_candidate *cand;
-	struct session **owners;
-	size_t n;
+	int full = !c->sched_planned, offset = 0, kept;
+	size_t got = QUEUE_PAGE;
 
 	c->sched_pending = 0;
-	if (store_job_scan_queue(c->store, QUEUE_SCAN_LIMIT, collect_job, &q))
-		log_error("cannot read the queue");
-	n = candidates_build(c, &cand, &owners);
-	for (size_t i = 0; i < q.n; i++)
-		schedule_one(c, cand, owners, n, &q.jobs[i]);
-	store_job_array_free(&q.jobs, q.n);
-	free(cand);
-	free(owners);
+	c->sched_planned = 1;
+	pass_candidates(&p);
+	while (p.free_slots > 0 && got == QUEUE_PAGE &&
+	       p.seen < QUEUE_SCAN_LIMIT) {
+		rc_t rc = store_job_scan_queue_from(c->store, offset, QUEUE_PAGE,
+						    collect_job, &q);
+
+		got = schedule_read(&p, rc, &q, &kept);
+		offset += kept; /* the dispatched ones left the queue */
+	}
+	if (got == QUEUE_PAGE && p.seen < QUEUE_SCAN_LIMIT) {
+		rc_t rc = full ? store_job_scan_queue_from(
+					 c->store, offset,
+					 QUEUE_SCAN_LIMIT - p.seen, collect_job, &q)
+			       : store_job_scan_unplanned(c->store, QUEUE_SCAN_LIMIT,
+							  collect_job, &q);
+
+		schedule_read(&p, rc, &q, &kept);
+	}
+	free(p.cand);
+	free(p.owners);
+}
+
+void orch_replan(struct coord *c)
+{
+	c->sched_planned = 0;
+	c->sched_pending = 1;
 }
 
 /* ---- what buildlets report ---- */
@@ -499,7 +555,7 @@ void orch_on_hello(struct coord *c, struct session *s)
 	}
 	store_job_array_free(&rec.kept, rec.n_kept);
 	store_job_array_free(&rec.lost, rec.n_lost);
-	c->sched_pending = 1;
+	orch_replan(c);
 	dash_mark_buildlets(c);
 }
 
@@ -520,10 +576,9 @@ void orch_on_started(struct coord *c, struct session *s,
 
 void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l)
 {
-	struct store_job j;
 	int64_t cut = 0;
 
-	if (owned_attempt(c, s, l->job, l->attempt, &j)) {
+	if (store_job_runs_on(c->store, l->job, l->attempt, s->hello.name)) {
 		store_log_append(c->store, l->job, l->attempt, l->seq, l->stream,
 				 l->data, l->len, c->cfg.max_log_bytes, &cut);
 		metrics_log_bytes(c->metrics, l->len, cut);
@@ -533,7 +588,6 @@ void orch_on_log(struct coord *c, struct session *s, const struct proto_log *l)
 		log_debug("job %lld attempt %d: log from %s dropped (not its attempt)",
 			  (long long)l->job, (int)l->attempt, s->hello.name);
 	}
-	store_job_clear(&j);
 }
 
 static enum job_state result_state(const struct store_job *j,
@@ -685,6 +739,6 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 void orch_on_session_closed(struct coord *c, struct session *s)
 {
 	lease_buildlet_gone(c, s->hello.name, clock_mono_ms());
-	c->sched_pending = 1;
+	orch_replan(c);
 	dash_mark_buildlets(c);
 }

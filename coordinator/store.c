@@ -41,9 +41,15 @@
 	X(ST_JOB_SET_QUEUE, "UPDATE jobs SET host_type=?, postsubmit=?,"     \
 	  " queue_key=? WHERE id=?")                                         \
 	X(ST_JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id=?")            \
+	X(ST_JOB_OWNER, "SELECT 1 FROM jobs WHERE id=? AND attempt=?"        \
+	  " AND buildlet=?")                                                 \
 	X(ST_JOB_LIST_BUILD, "SELECT " JOB_COLS " FROM jobs WHERE build_id=? ORDER BY id") \
 	X(ST_JOB_QUEUE, "SELECT " JOB_COLS " FROM jobs WHERE state='queued'" \
 	  " AND attached_to IS NULL"                                         \
+	  " ORDER BY postsubmit, priority DESC, queue_key, id"               \
+	  " LIMIT ?1 OFFSET ?2")                                             \
+	X(ST_JOB_UNPLANNED, "SELECT " JOB_COLS " FROM jobs"                  \
+	  " WHERE state='queued' AND reason='' AND attached_to IS NULL"      \
 	  " ORDER BY postsubmit, priority DESC, queue_key, id LIMIT ?")      \
 	X(ST_JOB_ACTIVE, "SELECT " JOB_COLS " FROM jobs"                     \
 	  " WHERE state IN ('dispatched','running') ORDER BY id")            \
@@ -320,6 +326,10 @@ static const char *const migrations[] = {
 	"DROP INDEX jobs_queue;"
 	"CREATE INDEX jobs_queue ON jobs(postsubmit, priority DESC, queue_key, id)"
 	" WHERE state='queued';",
+	/* 6: the queued jobs the scheduler has not looked at yet (no
+	 * reason): what a pass with no free slot reads. */
+	"CREATE INDEX jobs_unplanned ON jobs(postsubmit, priority DESC,"
+	" queue_key, id) WHERE state='queued' AND reason='';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -910,9 +920,41 @@ static rc_t scan_jobs(struct store *s, sqlite3_stmt *st, store_job_cb cb,
 	return RC_OK;
 }
 
+int store_job_runs_on(struct store *s, int64_t id, int attempt,
+		      const char *buildlet)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_OWNER);
+	int r;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_text(st, 3, buildlet, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		store_db_error(s, "job owner");
+	return r == SQLITE_ROW;
+}
+
 rc_t store_job_scan_queue(struct store *s, int limit, store_job_cb cb, void *ud)
 {
+	return store_job_scan_queue_from(s, 0, limit, cb, ud);
+}
+
+rc_t store_job_scan_queue_from(struct store *s, int offset, int limit,
+			       store_job_cb cb, void *ud)
+{
 	sqlite3_stmt *st = stmt(s, ST_JOB_QUEUE);
+
+	sqlite3_bind_int(st, 1, limit);
+	sqlite3_bind_int(st, 2, offset);
+	return scan_jobs(s, st, cb, ud);
+}
+
+rc_t store_job_scan_unplanned(struct store *s, int limit, store_job_cb cb,
+			      void *ud)
+{
+	sqlite3_stmt *st = stmt(s, ST_JOB_UNPLANNED);
 
 	sqlite3_bind_int(st, 1, limit);
 	return scan_jobs(s, st, cb, ud);

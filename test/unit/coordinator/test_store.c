@@ -28,7 +28,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The number of migrations in store.c; bump it with a new migration. */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* ---- fixture ---------------------------------------------------------- */
 
@@ -342,6 +342,11 @@ static void test_queue_order(void **state)
 	/* Not queued: never in the queue, whatever its priority. */
 	busy = new_job(f->s, b, "linux/amd64", 1000, 1);
 	run_to(f->s, busy, JOB_DISPATCHED);
+	/* whose attempt it is: what every log chunk checks */
+	assert_true(store_job_runs_on(f->s, busy, 1, "b1"));
+	assert_false(store_job_runs_on(f->s, busy, 2, "b1"));
+	assert_false(store_job_runs_on(f->s, busy, 1, "b2"));
+	assert_false(store_job_runs_on(f->s, ids[0], 1, "b1")); /* queued */
 
 	assert_int_equal(store_job_scan_queue(f->s, 100, on_job, &seen), RC_OK);
 	assert_int_equal(seen.n, N(jobs));
@@ -363,6 +368,26 @@ static void test_queue_order(void **state)
 	assert_int_equal(store_job_scan_queue(f->s, 100, on_job, &seen), RC_OK);
 	assert_int_equal(seen.n, 3);
 	assert_int_equal(seen.ids[2], ids[1]);
+
+	/* a page further on: positions 3 and 4 */
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_job_scan_queue_from(f->s, 3, 2, on_job, &seen),
+			 RC_OK);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.ids[0], ids[0]);
+	assert_int_equal(seen.ids[1], ids[3]);
+
+	/* unplanned: only jobs with no reason yet, still in queue order */
+	assert_int_equal(store_job_set_reason(f->s, ids[5], "waiting"), RC_OK);
+	assert_int_equal(store_job_set_reason(f->s, ids[0], "waiting"), RC_OK);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_job_scan_unplanned(f->s, 100, on_job, &seen),
+			 RC_OK);
+	assert_int_equal(seen.n, 4);
+	assert_int_equal(seen.ids[0], ids[2]);
+	assert_int_equal(seen.ids[1], ids[1]);
+	assert_int_equal(seen.ids[2], ids[3]);
+	assert_int_equal(seen.ids[3], ids[4]);
 }
 
 static void test_scan_active_and_count(void **state)
