@@ -56,6 +56,9 @@ void cli_getopt_error(char **argv, const char *optstring, int c,
 /* "rfarm CMD: MESSAGE" and the usage on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* cli_getopt_error's message as a usage error; returns CLI_EXIT_USAGE. */
+int cli_option_error(const struct cli_cmd *cmd, char **argv,
+		     const char *optstring, int c);
 /* "rfarm CMD: MESSAGE" on stderr; returns status. */
 int cli_fail(const struct cli_cmd *cmd, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -76,6 +79,10 @@ int cli_buildlet_name_valid(const char *s);
  */
 rc_t cli_number_parse(const char *s, long min, long max, const char *what,
 		      long *out, struct errbuf *eb);
+/* cli_number_parse for a command's argument (such as optarg): 0 and *out,
+ * else its message as a usage error and CLI_EXIT_USAGE. */
+int cli_number_arg(const struct cli_cmd *cmd, const char *s, long min,
+		   long max, const char *what, long *out);
 /*
  * Parse a size in bytes: digits with an optional binary suffix K, M, G or
  * T (any case, an optional trailing "B" or "iB": 512M, 2G, 64KiB), from 1

@@ -68,6 +68,15 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+int cli_option_error(const struct cli_cmd *cmd, char **argv,
+		     const char *optstring, int c)
+{
+	struct errbuf eb = {""};
+
+	cli_getopt_error(argv, optstring, c, &eb);
+	return cli_usage_error(cmd, "%s", eb.msg);
+}
+
 int cli_fail(const struct cli_cmd *cmd, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -142,6 +151,16 @@ rc_t cli_number_parse(const char *s, long min, long max, const char *what,
 	}
 	*out = v;
 	return RC_OK;
+}
+
+int cli_number_arg(const struct cli_cmd *cmd, const char *s, long min,
+		   long max, const char *what, long *out)
+{
+	struct errbuf eb = {""};
+
+	if (cli_number_parse(s, min, max, what, out, &eb))
+		return cli_usage_error(cmd, "%s", eb.msg);
+	return 0;
 }
 
 /* The multiplier of a size suffix ("", "K", "MiB", "gb"), or 0. */

@@ -75,15 +75,13 @@ static void sleep_ms(int ms)
 static int one_id(const struct cli_cmd *cmd, int argc, char **argv,
 		  const char *what, long *id)
 {
-	struct errbuf eb = {""};
-
 	if (optind >= argc)
 		return cli_usage_error(cmd, "give the %s id", what);
 	if (optind + 1 < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'",
 				       argv[optind + 1]);
-	if (cli_number_parse(argv[optind], 1, LONG_MAX, what, id, &eb))
-		return cli_usage_error(cmd, "%s", eb.msg);
+	if (cli_number_arg(cmd, argv[optind], 1, LONG_MAX, what, id))
+		return CLI_EXIT_USAGE;
 	return -1;
 }
 
@@ -99,7 +97,6 @@ static int flags_only(const struct cli_cmd *cmd, int argc, char **argv,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct errbuf eb = {""};
 	int c;
 
 	cli_getopt_reset();
@@ -110,8 +107,7 @@ static int flags_only(const struct cli_cmd *cmd, int argc, char **argv,
 			*json = 1;
 			continue;
 		}
-		cli_getopt_error(argv, ":h", c, &eb);
-		return cli_usage_error(cmd, "%s", eb.msg);
+		return cli_option_error(cmd, argv, ":h", c);
 	}
 	return -1;
 }
@@ -353,7 +349,6 @@ static int list_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct errbuf eb = {""};
 	long n;
 	int c;
 
@@ -370,14 +365,13 @@ static int list_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			la->platform = optarg;
 			break;
 		case OPT_LIMIT:
-			if (cli_number_parse(optarg, 1, 100000, "--limit", &n,
-					     &eb))
-				return cli_usage_error(cmd, "%s", eb.msg);
+			if (cli_number_arg(cmd, optarg, 1, 100000, "--limit",
+					   &n))
+				return CLI_EXIT_USAGE;
 			la->limit = optarg;
 			break;
 		default:
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	if (optind < argc)
@@ -440,7 +434,6 @@ static int logs_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct errbuf eb = {""};
 	int c;
 
 	cli_getopt_reset();
@@ -455,8 +448,7 @@ static int logs_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			*stream = optarg;
 			break;
 		default:
-			cli_getopt_error(argv, ":fh", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":fh", c);
 		}
 	}
 	return -1;
@@ -573,7 +565,6 @@ int cmd_drain(const struct cli_cmd *cmd, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct errbuf eb = {""};
 	int c, json = 0, undo = 0;
 	char path[160];
 
@@ -585,8 +576,7 @@ int cmd_drain(const struct cli_cmd *cmd, int argc, char **argv)
 			*(c == OPT_JSON ? &json : &undo) = 1;
 			continue;
 		}
-		cli_getopt_error(argv, ":h", c, &eb);
-		return cli_usage_error(cmd, "%s", eb.msg);
+		return cli_option_error(cmd, argv, ":h", c);
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(cmd, "give one buildlet name");
@@ -616,7 +606,6 @@ int cmd_purge(const struct cli_cmd *cmd, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct errbuf eb = {""};
 	const char *before = NULL;
 	json_t *body;
 	int c, json = 0, status;
@@ -630,8 +619,7 @@ int cmd_purge(const struct cli_cmd *cmd, int argc, char **argv)
 		} else if (c == OPT_BEFORE) {
 			before = optarg;
 		} else {
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	if (optind < argc)
@@ -761,8 +749,7 @@ int cmd_get(const struct cli_cmd *cmd, int argc, char **argv)
 			dir = optarg;
 			continue;
 		}
-		cli_getopt_error(argv, ":ho:", c, &eb);
-		return cli_usage_error(cmd, "%s", eb.msg);
+		return cli_option_error(cmd, argv, ":ho:", c);
 	}
 	if ((status = one_id(cmd, argc, argv, "job", &id)) >= 0)
 		return status;

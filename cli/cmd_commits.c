@@ -73,8 +73,7 @@ int cmd_repos(const struct cli_cmd *cmd, int argc, char **argv)
 		if (c == 'h')
 			return cli_help(cmd);
 		if (c != OPT_JSON) {
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 		json = 1;
 	}
@@ -153,7 +152,6 @@ static int commits_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct errbuf eb = {""};
 	long n;
 	int c;
 
@@ -165,15 +163,15 @@ static int commits_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		case OPT_JSON: a->json = 1; break;
 		case OPT_LIMIT:
 		case OPT_BEFORE:
-			if (cli_number_parse(optarg, 1, c == OPT_LIMIT ? 1000 : LONG_MAX,
-					     c == OPT_LIMIT ? "--limit" : "--before",
-					     &n, &eb))
-				return cli_usage_error(cmd, "%s", eb.msg);
+			if (cli_number_arg(cmd, optarg, 1,
+					   c == OPT_LIMIT ? 1000 : LONG_MAX,
+					   c == OPT_LIMIT ? "--limit" : "--before",
+					   &n))
+				return CLI_EXIT_USAGE;
 			*(c == OPT_LIMIT ? &a->limit : &a->before) = optarg;
 			break;
 		default:
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	if (optind < argc)

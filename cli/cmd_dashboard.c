@@ -41,8 +41,7 @@ int cmd_dashboard(const struct cli_cmd *cmd, int argc, char **argv)
 		case OPT_DATA: data = optarg; break;
 		case OPT_OUT: out = optarg; break;
 		default:
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	if (optind < argc)

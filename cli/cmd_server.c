@@ -178,18 +178,17 @@ static int duration_arg(const struct cli_cmd *cmd, const char *flag,
 static int peer_limit_arg(const struct cli_cmd *cmd, int opt,
 			  struct coord_config *cfg)
 {
-	struct errbuf eb = {""};
 	long n;
 
 	if (opt == OPT_MAX_HEADER) {
-		if (cli_number_parse(optarg, 1024, 32768, "--max-header-bytes",
-				     &n, &eb))
-			return cli_usage_error(cmd, "%s", eb.msg), -1;
+		if (cli_number_arg(cmd, optarg, 1024, 32768, "--max-header-bytes",
+				   &n))
+			return -1;
 		cfg->max_header_bytes = (int)n;
-	} else if (cli_number_parse(optarg, 0, 1000000, opt == OPT_MAX_CONNS
-				    ? "--max-conns-per-addr" : "--max-auth-failures",
-				    &n, &eb)) {
-		return cli_usage_error(cmd, "%s", eb.msg), -1;
+	} else if (cli_number_arg(cmd, optarg, 0, 1000000, opt == OPT_MAX_CONNS
+				  ? "--max-conns-per-addr" : "--max-auth-failures",
+				  &n)) {
+		return -1;
 	} else if (opt == OPT_MAX_CONNS) {
 		cfg->max_conns_per_addr = (int)n;
 	} else {
@@ -307,8 +306,8 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			sa->cfg.default_timeout_s /= 1000;
 			break;
 		case OPT_MAX_ATTEMPTS:
-			if (cli_number_parse(optarg, 1, 100, "--max-attempts", &n, &eb))
-				return cli_usage_error(cmd, "%s", eb.msg);
+			if (cli_number_arg(cmd, optarg, 1, 100, "--max-attempts", &n))
+				return CLI_EXIT_USAGE;
 			sa->cfg.max_attempts = (int)n;
 			break;
 		case OPT_TLS_CERT: sa->cfg.tls_cert = optarg; break;
@@ -328,9 +327,9 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_MAX_HANDSHAKES:
-			if (cli_number_parse(optarg, 0, 100000, "--max-handshakes",
-					     &n, &eb))
-				return cli_usage_error(cmd, "%s", eb.msg);
+			if (cli_number_arg(cmd, optarg, 0, 100000,
+					   "--max-handshakes", &n))
+				return CLI_EXIT_USAGE;
 			sa->cfg.max_handshakes_per_s = (int)n;
 			break;
 		case OPT_MAX_CONNS:
@@ -348,8 +347,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 				return CLI_EXIT_USAGE;
 			break;
 		default:
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	if (optind < argc)
@@ -552,8 +550,7 @@ int cmd_keygen(const struct cli_cmd *cmd, int argc, char **argv)
 			cfg.data_dir = optarg;
 			continue;
 		}
-		cli_getopt_error(argv, ":h", c, &eb);
-		return cli_usage_error(cmd, "%s", eb.msg);
+		return cli_option_error(cmd, argv, ":h", c);
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(cmd, "give exactly one HOST_TYPE");
@@ -618,8 +615,8 @@ static int dial_option(const struct cli_cmd *cmd, struct dial_args *da,
 		da->platforms[da->cfg.n_platforms++] = optarg;
 		break;
 	case OPT_CAPACITY:
-		if (cli_number_parse(optarg, 1, 1024, "--capacity", &n, eb))
-			return cli_usage_error(cmd, "%s", eb->msg);
+		if (cli_number_arg(cmd, optarg, 1, 1024, "--capacity", &n))
+			return CLI_EXIT_USAGE;
 		da->cfg.capacity = (int)n;
 		break;
 	case OPT_KILL_GRACE:
@@ -631,8 +628,8 @@ static int dial_option(const struct cli_cmd *cmd, struct dial_args *da,
 		break;
 	case OPT_RUN_AS: da->cfg.run_as = optarg; break;
 	case OPT_MAX_PROCS:
-		if (cli_number_parse(optarg, 1, 1000000, "--max-procs", &n, eb))
-			return cli_usage_error(cmd, "%s", eb->msg);
+		if (cli_number_arg(cmd, optarg, 1, 1000000, "--max-procs", &n))
+			return CLI_EXIT_USAGE;
 		da->cfg.max_procs = n;
 		break;
 	case OPT_MAX_FILE_SIZE:
@@ -678,7 +675,7 @@ static int dial_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		if (c == 'h')
 			return cli_help(cmd);
 		if (c == '?' || c == ':')
-			cli_getopt_error(argv, ":h", c, &eb);
+			return cli_option_error(cmd, argv, ":h", c);
 		if ((status = dial_option(cmd, da, c, &eb)) >= 0)
 			return status;
 	}
@@ -783,8 +780,7 @@ int cmd_certgen(const struct cli_cmd *cmd, int argc, char **argv)
 		case OPT_HOST: host = optarg; break;
 		case OPT_OUT: dir = optarg; break;
 		default:
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	if (optind < argc)
@@ -859,8 +855,7 @@ int cmd_enroll(const struct cli_cmd *cmd, int argc, char **argv)
 				status = CLI_EXIT_USAGE;
 			break;
 		default:
-			cli_getopt_error(argv, ":h", c, &eb);
-			status = cli_usage_error(cmd, "%s", eb.msg);
+			status = cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	if (status < 0 && (optind + 1 != argc || !cli_buildlet_name_valid(argv[optind])))
@@ -902,8 +897,7 @@ int cmd_revoke(const struct cli_cmd *cmd, int argc, char **argv)
 			data = optarg;
 			continue;
 		}
-		cli_getopt_error(argv, ":h", c, &eb);
-		return cli_usage_error(cmd, "%s", eb.msg);
+		return cli_option_error(cmd, argv, ":h", c);
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(cmd, "give one buildlet NAME");
@@ -943,8 +937,7 @@ int cmd_token(const struct cli_cmd *cmd, int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			break;
 		default:
-			cli_getopt_error(argv, ":h", c, &eb);
-			return cli_usage_error(cmd, "%s", eb.msg);
+			return cli_option_error(cmd, argv, ":h", c);
 		}
 	}
 	verb = optind < argc ? argv[optind] : "";

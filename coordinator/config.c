@@ -211,30 +211,35 @@ static rc_t check_keys(const struct vctx *v, json_t *o, const char *path,
 	return RC_OK;
 }
 
-/* A name of a host type or builder: [A-Za-z0-9._-], 1 to 64 bytes. */
-static int name_ok(const char *s)
+#define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
+/* What a name of a host type or builder is made of. */
+#define NAME_CHARS LOWER_DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZ._-"
+
+/* s is 1 to max bytes, all of them in chars. */
+static int word_ok(const char *s, size_t max, const char *chars)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > 64)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("._-", *s)))
-			return 0;
-	return 1;
+	return n > 0 && n <= max && strspn(s, chars) == n;
 }
 
-/* arr[i].name is unique among arr[0..i). */
-static rc_t check_name(const struct vctx *v, json_t *arr, size_t i,
-		       const char *what)
+/* arr[i] (an entry of what) is an object of only the keys known and its
+ * name is well made and unique among arr[0..i). */
+static rc_t check_entry(const struct vctx *v, json_t *arr, size_t i,
+			const char *what, const char *const known[])
 {
 	json_t *e = json_array_get(arr, i);
 	const char *name = json_string_value(json_object_get(e, "name"));
 	char p[PATH_MAX_LEN];
+	rc_t rc;
 
+	snprintf(p, sizeof p, "%s[%zu]", what, i);
+	if (!json_is_object(e))
+		return vfail(v, p, "want an object");
+	if ((rc = check_keys(v, e, p, known)))
+		return rc;
 	snprintf(p, sizeof p, "%s[%zu].name", what, i);
-	if (!name_ok(name))
+	if (!word_ok(name, 64, NAME_CHARS))
 		return vfail(v, p, "want a name of 1 to 64 letters, digits, "
 			     "'.', '_' or '-'");
 	for (size_t k = 0; k < i; k++)
@@ -266,19 +271,6 @@ static rc_t check_strings(const struct vctx *v, json_t *a, const char *path,
 	return RC_OK;
 }
 
-/* lower-case letters and digits, 1 to 32 */
-static int os_arch_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 32)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-			return 0;
-	return 1;
-}
-
 static rc_t check_host_type(const struct vctx *v, json_t *arr, size_t i)
 {
 	static const char *const keys[] = {"name", "goos", "goarch", "labels",
@@ -288,14 +280,12 @@ static rc_t check_host_type(const struct vctx *v, json_t *arr, size_t i)
 	char p[PATH_MAX_LEN];
 	rc_t rc;
 
-	snprintf(p, sizeof p, "host_types[%zu]", i);
-	if (!json_is_object(h))
-		return vfail(v, p, "want an object");
-	if ((rc = check_keys(v, h, p, keys)) || (rc = check_name(v, arr, i, "host_types")))
+	if ((rc = check_entry(v, arr, i, "host_types", keys)))
 		return rc;
 	for (int k = 0; k < 2; k++) {
 		snprintf(p, sizeof p, "host_types[%zu].%s", i, f[k]);
-		if (!os_arch_ok(json_string_value(json_object_get(h, f[k]))))
+		if (!word_ok(json_string_value(json_object_get(h, f[k])), 32,
+			     LOWER_DIGITS))
 			return vfail(v, p, "want lower-case letters and digits "
 				     "(such as %s)", k ? "amd64" : "linux");
 	}
@@ -393,10 +383,7 @@ static rc_t check_builder(const struct vctx *v, json_t *root, size_t i)
 	size_t k;
 	rc_t rc;
 
-	snprintf(p, sizeof p, "builders[%zu]", i);
-	if (!json_is_object(b))
-		return vfail(v, p, "want an object");
-	if ((rc = check_keys(v, b, p, keys)) || (rc = check_name(v, arr, i, "builders")))
+	if ((rc = check_entry(v, arr, i, "builders", keys)))
 		return rc;
 	snprintf(p, sizeof p, "builders[%zu].host_type", i);
 	ht = json_string_value(json_object_get(b, "host_type"));

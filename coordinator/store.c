@@ -416,12 +416,11 @@ rc_t store_flush(struct store *s)
 int store_schema_version(struct store *s)
 {
 	sqlite3_stmt *st = NULL;
-	int v = -1;
+	int v;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL))
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
+	v = (int)store_one_int(st, -1);
 	sqlite3_finalize(st);
 	return v;
 }
@@ -524,7 +523,61 @@ rc_t store_row(struct store *s, sqlite3_stmt *st, store_row_fn fill, void *row,
 	sqlite3_reset(st);
 	if (r == SQLITE_ROW)
 		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, what);
+	if (r == SQLITE_DONE)
+		return RC_NOT_FOUND;
+	return what ? store_db_error(s, what) : RC_DB;
+}
+
+void store_text_row(sqlite3_stmt *st, void *row)
+{
+	*(char **)row = store_col_text(st, 0);
+}
+
+void store_text_clear(void *row)
+{
+	free(*(char **)row);
+}
+
+void store_int64_row(sqlite3_stmt *st, void *row)
+{
+	*(int64_t *)row = sqlite3_column_int64(st, 0);
+}
+
+rc_t store_text(struct store *s, sqlite3_stmt *st, char *out, size_t n,
+		const char *what)
+{
+	char *text;
+	rc_t rc = store_row(s, st, store_text_row, &text, sizeof text, what);
+
+	if (!rc) {
+		snprintf(out, n, "%s", text);
+		free(text);
+	}
+	return rc;
+}
+
+int64_t store_one_int(sqlite3_stmt *st, int64_t dflt)
+{
+	int64_t v = dflt;
+
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+struct int_pair {
+	int64_t a, b;
+};
+
+/* Columns 0 and 1 as a struct int_pair. */
+static void pair_row(sqlite3_stmt *st, void *row)
+{
+	struct int_pair *p = row;
+
+	p->a = sqlite3_column_int64(st, 0);
+	p->b = sqlite3_column_int64(st, 1);
 }
 
 rc_t store_rows(struct store *s, sqlite3_stmt *st, store_row_fn fill,
@@ -542,12 +595,20 @@ rc_t store_rows(struct store *s, sqlite3_stmt *st, store_row_fn fill,
 	sqlite3_reset(st);
 	if (r == SQLITE_DONE)
 		return RC_OK;
-	for (size_t i = 0; clear && i < *n; i++)
+	store_array_free(arrayp, *n, size, clear);
+	*n = 0;
+	return store_db_error(s, what);
+}
+
+void store_array_free(void *arrayp, size_t n, size_t size,
+		      void (*clear)(void *row))
+{
+	char **v = arrayp;
+
+	for (size_t i = 0; clear && *v && i < n; i++)
 		clear(*v + i * size);
 	free(*v);
 	*v = NULL;
-	*n = 0;
-	return store_db_error(s, what);
 }
 
 /* Run a write statement bound as (text, id): the common shape of the
@@ -670,22 +731,15 @@ rc_t store_build_page(struct store *s, int64_t offset, int limit,
 
 void store_build_array_free(struct store_build **b, size_t n)
 {
-	for (size_t i = 0; *b && i < n; i++)
-		store_build_clear(&(*b)[i]);
-	free(*b);
-	*b = NULL;
+	store_array_free(b, n, sizeof **b, build_clear);
 }
 
 int64_t store_build_count_above(struct store *s, int64_t id)
 {
 	sqlite3_stmt *st = stmt(s, ST_BUILD_COUNT_ABOVE);
-	int64_t n = -1;
 
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return store_one_int(st, -1);
 }
 
 rc_t store_build_list(struct store *s, const char *state, const char *platform,
@@ -701,8 +755,7 @@ rc_t store_build_list(struct store *s, const char *state, const char *platform,
 		"  WHERE j.build_id=b.id AND j.platform=?3))"
 		" ORDER BY id DESC LIMIT ?4";
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
-	int r;
+	rc_t rc;
 
 	*ids = NULL;
 	*n = 0;
@@ -714,17 +767,10 @@ rc_t store_build_list(struct store *s, const char *state, const char *platform,
 	if (platform)
 		sqlite3_bind_text(st, 3, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, limit);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		*(int64_t *)xarray_push(ids, n, &cap, sizeof **ids) =
-			sqlite3_column_int64(st, 0);
+	rc = store_rows(s, st, store_int64_row, NULL, ids, n, sizeof **ids,
+			"list builds");
 	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-		return store_db_error(s, "list builds");
-	}
-	return RC_OK;
+	return rc;
 }
 
 /* ---- jobs ---- */
@@ -815,12 +861,14 @@ void store_job_push(struct store_job **v, size_t *n, size_t *cap,
 	store_job_copy(xarray_push(v, n, cap, sizeof **v), j);
 }
 
+static void job_clear(void *row)
+{
+	store_job_clear(row);
+}
+
 void store_job_array_free(struct store_job **jobs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_job_clear(&(*jobs)[i]);
-	free(*jobs);
-	*jobs = NULL;
+	store_array_free(jobs, n, sizeof **jobs, job_clear);
 }
 
 rc_t store_job_set_queue(struct store *s, int64_t id, const char *host_type,
@@ -842,11 +890,6 @@ rc_t store_job_set_queue(struct store *s, int64_t id, const char *host_type,
 static void job_row(sqlite3_stmt *st, void *row)
 {
 	store_job_from_row(st, 0, row);
-}
-
-static void job_clear(void *row)
-{
-	store_job_clear(row);
 }
 
 rc_t store_job_get(struct store *s, int64_t id, struct store_job *j)
@@ -968,13 +1011,9 @@ rc_t store_job_scan_active(struct store *s, store_job_cb cb, void *ud)
 int64_t store_job_count_state(struct store *s, enum job_state state)
 {
 	sqlite3_stmt *st = stmt(s, ST_JOB_COUNT_STATE);
-	int64_t n = -1;
 
 	sqlite3_bind_text(st, 1, job_state_name(state), -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return store_one_int(st, -1);
 }
 
 rc_t store_job_dispatch(struct store *s, int64_t id, int attempt,
@@ -1103,47 +1142,43 @@ rc_t store_job_request_cancel(struct store *s, int64_t id)
 	return store_step_done(s, st, "request cancel");
 }
 
+static void attempt_from_row(sqlite3_stmt *st, void *row)
+{
+	struct store_attempt *a = row;
+
+	a->job_id = sqlite3_column_int64(st, 0);
+	a->n = sqlite3_column_int(st, 1);
+	a->buildlet = store_col_text(st, 2);
+	a->dispatched_ms = sqlite3_column_int64(st, 3);
+	a->started_ms = sqlite3_column_int64(st, 4);
+	a->finished_ms = sqlite3_column_int64(st, 5);
+	a->exit_code = sqlite3_column_int(st, 6);
+	a->signal = sqlite3_column_int(st, 7);
+	a->duration_ms = sqlite3_column_int64(st, 8);
+	a->error = store_col_text(st, 9);
+}
+
+static void attempt_clear(void *row)
+{
+	struct store_attempt *a = row;
+
+	free(a->buildlet);
+	free(a->error);
+}
+
 rc_t store_attempt_list(struct store *s, int64_t job_id,
 			struct store_attempt **out, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, ST_ATTEMPT_LIST);
-	size_t cap = 0;
-	int r;
 
-	*out = NULL;
-	*n = 0;
 	sqlite3_bind_int64(st, 1, job_id);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_attempt *a = xarray_push(out, n, &cap, sizeof **out);
-
-		a->job_id = sqlite3_column_int64(st, 0);
-		a->n = sqlite3_column_int(st, 1);
-		a->buildlet = store_col_text(st, 2);
-		a->dispatched_ms = sqlite3_column_int64(st, 3);
-		a->started_ms = sqlite3_column_int64(st, 4);
-		a->finished_ms = sqlite3_column_int64(st, 5);
-		a->exit_code = sqlite3_column_int(st, 6);
-		a->signal = sqlite3_column_int(st, 7);
-		a->duration_ms = sqlite3_column_int64(st, 8);
-		a->error = store_col_text(st, 9);
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE) {
-		store_attempt_array_free(out, *n);
-		*n = 0;
-		return store_db_error(s, "list attempts");
-	}
-	return RC_OK;
+	return store_rows(s, st, attempt_from_row, attempt_clear, out, n,
+			  sizeof **out, "list attempts");
 }
 
 void store_attempt_array_free(struct store_attempt **a, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free((*a)[i].buildlet);
-		free((*a)[i].error);
-	}
-	free(*a);
-	*a = NULL;
+	store_array_free(a, n, sizeof **a, attempt_clear);
 }
 
 /* ---- logs ---- */
@@ -1177,31 +1212,34 @@ static int meta_cut(const struct log_meta *m)
 	return m->head_seq >= 0;
 }
 
+static void meta_from_row(sqlite3_stmt *st, void *row)
+{
+	struct log_meta *m = row;
+
+	m->bytes = sqlite3_column_int64(st, 0);
+	m->head_seq = sqlite3_column_int64(st, 1);
+	m->head_bytes = sqlite3_column_int64(st, 2);
+	m->tail_seq = sqlite3_column_int64(st, 3);
+	m->tail_bytes = sqlite3_column_int64(st, 4);
+	m->cut = sqlite3_column_int64(st, 5);
+	m->part_len = sqlite3_column_int64(st, 6);
+	m->part_stream = sqlite3_column_int(st, 7);
+}
+
 /* *found is 0 (and m empty) for an attempt without a row yet. */
 static rc_t meta_get(struct store *s, int64_t job, int attempt,
 		     struct log_meta *m, int *found)
 {
 	sqlite3_stmt *st = stmt(s, ST_LOG_META_GET);
-	int r;
+	rc_t rc;
 
-	memset(m, 0, sizeof *m);
-	m->head_seq = -1;
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
-	r = sqlite3_step(st);
-	*found = r == SQLITE_ROW;
-	if (*found) {
-		m->bytes = sqlite3_column_int64(st, 0);
-		m->head_seq = sqlite3_column_int64(st, 1);
-		m->head_bytes = sqlite3_column_int64(st, 2);
-		m->tail_seq = sqlite3_column_int64(st, 3);
-		m->tail_bytes = sqlite3_column_int64(st, 4);
-		m->cut = sqlite3_column_int64(st, 5);
-		m->part_len = sqlite3_column_int64(st, 6);
-		m->part_stream = sqlite3_column_int(st, 7);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : store_db_error(s, "log meta");
+	rc = store_row(s, st, meta_from_row, m, sizeof *m, "log meta");
+	*found = rc == RC_OK;
+	if (!*found)
+		m->head_seq = -1;
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
 /* Everything but head_part, which only a split writes. */
@@ -1227,20 +1265,18 @@ static int chunk_from(struct store *s, int64_t job, int attempt, int64_t from,
 		      int64_t *seq, int64_t *len)
 {
 	sqlite3_stmt *st = stmt(s, ST_LOG_LENGTHS);
-	int r;
+	struct int_pair p;
+	rc_t rc;
 
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
 	sqlite3_bind_int64(st, 3, from);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		*len = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return store_db_error(s, "log lengths"), -1;
-	return r == SQLITE_ROW;
+	rc = store_row(s, st, pair_row, &p, sizeof p, "log lengths");
+	if (rc)
+		return rc == RC_NOT_FOUND ? 0 : -1;
+	*seq = p.a;
+	*len = p.b;
+	return 1;
 }
 
 /* Delete chunk seq, or with front > 0 cut that many bytes off its start. */
@@ -1541,7 +1577,8 @@ rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 {
 	sqlite3_stmt *st;
 	struct log_meta m;
-	int64_t count = 0, max = -1, gone = 0;
+	struct int_pair stats; /* how many chunks are stored, the last seq */
+	int64_t count, max, gone = 0;
 	int r, found;
 
 	if (meta_get(s, job, attempt, &m, &found))
@@ -1549,14 +1586,11 @@ rc_t store_log_next_seq(struct store *s, int64_t job, int attempt,
 	st = stmt(s, ST_LOG_SEQ_STATS);
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		count = sqlite3_column_int64(st, 0);
-		max = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_ROW)
-		return store_db_error(s, "log seq");
+	/* An aggregate: it always gives a row. */
+	if (store_row(s, st, pair_row, &stats, sizeof stats, "log seq"))
+		return RC_DB;
+	count = stats.a;
+	max = stats.b;
 	if (meta_cut(&m)) { /* the cut seqs were received */
 		gone = m.tail_seq - m.head_seq;
 		if (max < m.tail_seq - 1)
@@ -1599,13 +1633,7 @@ rc_t store_queue_stats(struct store *s, store_queue_cb cb, void *ud)
 
 int64_t store_builds_started(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, ST_BUILDS_STARTED);
-	int64_t n = -1;
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return store_one_int(stmt(s, ST_BUILDS_STARTED), -1);
 }
 
 /* ---- buildlets ---- */
@@ -1629,29 +1657,18 @@ rc_t store_buildlet_set_drained(struct store *s, const char *name, int drained)
 int store_buildlet_drained(struct store *s, const char *name)
 {
 	sqlite3_stmt *st = stmt(s, ST_BUILDLET_DRAINED);
-	int drained = 0;
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		drained = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return drained;
+	return (int)store_one_int(st, 0);
 }
 
 rc_t store_buildlet_host_type(struct store *s, const char *name, char *out,
 			      size_t n)
 {
 	sqlite3_stmt *st = stmt(s, ST_BUILDLET_HOST_TYPE);
-	int r;
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
-		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "buildlet host type");
+	return store_text(s, st, out, n, "buildlet host type");
 }
 
 /* ---- blobs ---- */
@@ -1695,42 +1712,43 @@ int store_api_token_name(struct store *s, const char *secret_sha256,
 			 char *name, size_t n)
 {
 	sqlite3_stmt *st = stmt(s, ST_TOKEN_NAME);
-	int found;
 
 	sqlite3_bind_text(st, 1, secret_sha256, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		snprintf(name, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return found;
+	return store_text(s, st, name, n, NULL) == RC_OK;
+}
+
+struct token_scope {
+	char *scope;
+	int64_t expires_ms;
+};
+
+static void scope_from_row(sqlite3_stmt *st, void *row)
+{
+	struct token_scope *t = row;
+
+	t->scope = store_col_text(st, 0);
+	t->expires_ms = sqlite3_column_int64(st, 1);
 }
 
 int store_api_token_scope(struct store *s, const char *secret_sha256,
 			  char *scope, size_t n, int64_t *expires_ms)
 {
 	sqlite3_stmt *st = stmt(s, ST_TOKEN_SCOPE);
-	int found;
+	struct token_scope t;
 
 	sqlite3_bind_text(st, 1, secret_sha256, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found) {
-		snprintf(scope, n, "%s", (const char *)sqlite3_column_text(st, 0));
-		*expires_ms = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	return found;
+	if (store_row(s, st, scope_from_row, &t, sizeof t, NULL))
+		return 0;
+	snprintf(scope, n, "%s", t.scope);
+	*expires_ms = t.expires_ms;
+	free(t.scope);
+	return 1;
 }
 
 /* The first column of the first row of a counting statement; 0 if none. */
 static int count_of(struct store *s, int id)
 {
-	sqlite3_stmt *st = stmt(s, id);
-	int n = 0;
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return (int)store_one_int(stmt(s, id), 0);
 }
 
 int store_api_tokens_exist(struct store *s)
@@ -1769,26 +1787,24 @@ rc_t store_enrol_put(struct store *s, const char *name, const char *host_type,
 	return store_step_done(s, st, "enrol");
 }
 
+static void enrol_from_row(sqlite3_stmt *st, void *row)
+{
+	struct store_enrolment *e = row;
+
+	e->host_type = store_col_text(st, 0);
+	e->labels = store_col_text(st, 1);
+	e->secret_sha256 = store_col_text(st, 2);
+	e->revoked = sqlite3_column_int(st, 3);
+	e->created_ms = sqlite3_column_int64(st, 4);
+	e->expires_ms = sqlite3_column_int64(st, 5);
+}
+
 rc_t store_enrol_get(struct store *s, const char *name, struct store_enrolment *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_ENROL_GET);
-	int r;
 
-	memset(e, 0, sizeof *e);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		e->host_type = store_col_text(st, 0);
-		e->labels = store_col_text(st, 1);
-		e->secret_sha256 = store_col_text(st, 2);
-		e->revoked = sqlite3_column_int(st, 3);
-		e->created_ms = sqlite3_column_int64(st, 4);
-		e->expires_ms = sqlite3_column_int64(st, 5);
-	}
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
-		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "get enrolment");
+	return store_row(s, st, enrol_from_row, e, sizeof *e, "get enrolment");
 }
 
 void store_enrol_clear(struct store_enrolment *e)
@@ -1808,17 +1824,11 @@ rc_t store_enrol_names(struct store *s, int dead_only, int64_t now_ms,
 			   char ***names, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, ST_ENROL_NAMES);
-	size_t cap = 0;
-	int r;
 
-	*names = NULL;
-	*n = 0;
 	sqlite3_bind_int(st, 1, dead_only);
 	sqlite3_bind_int64(st, 2, now_ms);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		*(char **)xarray_push(names, n, &cap, sizeof **names) = store_col_text(st, 0);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "list enrolments");
+	return store_rows(s, st, store_text_row, store_text_clear, names, n,
+			  sizeof **names, "list enrolments");
 }
 
 /* ---- the build cache ---- */
@@ -1838,14 +1848,10 @@ static int64_t find_job(struct store *s, enum stmt_id id, const char *key,
 			int64_t not_id)
 {
 	sqlite3_stmt *st = stmt(s, id);
-	int64_t found = 0;
 
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, not_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		found = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return found;
+	return store_one_int(st, 0);
 }
 
 int64_t store_cache_hit(struct store *s, const char *key, int64_t not_id)
@@ -1934,41 +1940,36 @@ int store_token_lookup(struct store *s, const char *token, int64_t *job,
 {
 	sqlite3_stmt *st = stmt(s, ST_TOKEN_LOOKUP);
 	char hash[SHA256_HEX_LEN + 1];
-	int found;
+	struct int_pair o; /* job, attempt */
 
 	sha256_hex(token, strlen(token), hash);
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found) {
-		*job = sqlite3_column_int64(st, 0);
-		*attempt = sqlite3_column_int(st, 1);
-	}
-	sqlite3_reset(st);
-	return found;
+	if (store_row(s, st, pair_row, &o, sizeof o, NULL))
+		return 0;
+	*job = o.a;
+	*attempt = (int)o.b;
+	return 1;
+}
+
+static void uploads_from_row(sqlite3_stmt *st, void *row)
+{
+	struct store_uploads *u = row;
+	const unsigned char *t = sqlite3_column_text(st, 2);
+
+	u->count = sqlite3_column_int64(st, 0);
+	u->bytes = sqlite3_column_int64(st, 1);
+	snprintf(u->refused, sizeof u->refused, "%s", t ? (const char *)t : "");
 }
 
 rc_t store_attempt_uploads(struct store *s, int64_t job, int attempt,
 			   struct store_uploads *u)
 {
 	sqlite3_stmt *st = stmt(s, ST_ATTEMPT_UPLOADS);
-	const unsigned char *t;
-	int r;
 
-	memset(u, 0, sizeof *u);
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int(st, 2, attempt);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		u->count = sqlite3_column_int64(st, 0);
-		u->bytes = sqlite3_column_int64(st, 1);
-		t = sqlite3_column_text(st, 2);
-		snprintf(u->refused, sizeof u->refused, "%s",
-			 t ? (const char *)t : "");
-	}
-	sqlite3_reset(st);
-	if (r == SQLITE_DONE)
-		return RC_NOT_FOUND;
-	return r == SQLITE_ROW ? RC_OK : store_db_error(s, "attempt uploads");
+	return store_row(s, st, uploads_from_row, u, sizeof *u,
+			 "attempt uploads");
 }
 
 rc_t store_attempt_upload_add(struct store *s, int64_t job, int attempt,
@@ -2023,40 +2024,36 @@ rc_t store_artifacts_set(struct store *s, int64_t job,
 	return rc;
 }
 
+static void artifact_from_row(sqlite3_stmt *st, void *row)
+{
+	struct store_artifact *a = row;
+
+	a->name = store_col_text(st, 0);
+	a->sha256 = store_col_text(st, 1);
+	a->size = sqlite3_column_int64(st, 2);
+}
+
+static void artifact_clear(void *row)
+{
+	struct store_artifact *a = row;
+
+	free(a->name);
+	free(a->sha256);
+}
+
 rc_t store_artifact_list(struct store *s, int64_t job,
 			 struct store_artifact **out, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, ST_ARTIFACT_LIST);
-	size_t cap = 0;
-	int r;
 
-	*out = NULL;
-	*n = 0;
 	sqlite3_bind_int64(st, 1, job);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_artifact *a = xarray_push(out, n, &cap, sizeof **out);
-
-		a->name = store_col_text(st, 0);
-		a->sha256 = store_col_text(st, 1);
-		a->size = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE) {
-		store_artifact_array_free(out, *n);
-		*n = 0;
-		return store_db_error(s, "list artifacts");
-	}
-	return RC_OK;
+	return store_rows(s, st, artifact_from_row, artifact_clear, out, n,
+			  sizeof **out, "list artifacts");
 }
 
 void store_artifact_array_free(struct store_artifact **a, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free((*a)[i].name);
-		free((*a)[i].sha256);
-	}
-	free(*a);
-	*a = NULL;
+	store_array_free(a, n, sizeof **a, artifact_clear);
 }
 
 /* ---- purge ---- */
@@ -2077,18 +2074,17 @@ rc_t store_blobs_unreferenced(struct store *s, int64_t before_ms,
 		"  FROM builds WHERE json_extract(spec, '$.source.tarball')"
 		"  IS NOT NULL)";
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
-	int r;
+	rc_t rc;
 
 	*shas = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
 		return store_db_error(s, "unreferenced blobs");
 	sqlite3_bind_int64(st, 1, before_ms);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		*(char **)xarray_push(shas, n, &cap, sizeof **shas) = store_col_text(st, 0);
+	rc = store_rows(s, st, store_text_row, store_text_clear, shas, n,
+			sizeof **shas, "unreferenced blobs");
 	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "unreferenced blobs");
+	return rc;
 }
 
 rc_t store_blob_forget(struct store *s, const char *sha)
@@ -2198,48 +2194,43 @@ rc_t store_buildlet_seen(struct store *s, const char *name, int64_t now_ms)
 	return store_step_done(s, st, "buildlet seen");
 }
 
+static void buildlet_from_row(sqlite3_stmt *st, void *row)
+{
+	struct store_buildlet *b = row;
+
+	b->name = store_col_text(st, 0);
+	b->host_type = store_col_text(st, 1);
+	b->platforms = store_col_text(st, 2);
+	b->labels = store_col_text(st, 3);
+	b->version = store_col_text(st, 4);
+	b->capacity = sqlite3_column_int(st, 5);
+	b->first_seen_ms = sqlite3_column_int64(st, 6);
+	b->last_seen_ms = sqlite3_column_int64(st, 7);
+	b->drained = sqlite3_column_int(st, 8);
+}
+
+static void buildlet_clear(void *row)
+{
+	struct store_buildlet *b = row;
+
+	free(b->name);
+	free(b->host_type);
+	free(b->platforms);
+	free(b->labels);
+	free(b->version);
+}
+
 rc_t store_buildlet_list(struct store *s, struct store_buildlet **out,
 			 size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, ST_BUILDLET_LIST);
-	size_t cap = 0;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_buildlet *b = xarray_push(out, n, &cap, sizeof **out);
-
-		b->name = store_col_text(st, 0);
-		b->host_type = store_col_text(st, 1);
-		b->platforms = store_col_text(st, 2);
-		b->labels = store_col_text(st, 3);
-		b->version = store_col_text(st, 4);
-		b->capacity = sqlite3_column_int(st, 5);
-		b->first_seen_ms = sqlite3_column_int64(st, 6);
-		b->last_seen_ms = sqlite3_column_int64(st, 7);
-		b->drained = sqlite3_column_int(st, 8);
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE) {
-		store_buildlet_array_free(out, *n);
-		*n = 0;
-		return store_db_error(s, "list buildlets");
-	}
-	return RC_OK;
+	return store_rows(s, stmt(s, ST_BUILDLET_LIST), buildlet_from_row,
+			  buildlet_clear, out, n, sizeof **out,
+			  "list buildlets");
 }
 
 void store_buildlet_array_free(struct store_buildlet **b, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free((*b)[i].name);
-		free((*b)[i].host_type);
-		free((*b)[i].platforms);
-		free((*b)[i].labels);
-		free((*b)[i].version);
-	}
-	free(*b);
-	*b = NULL;
+	store_array_free(b, n, sizeof **b, buildlet_clear);
 }
 
 sqlite3_int64 store_last_rowid(struct store *s)

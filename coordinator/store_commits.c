@@ -88,18 +88,6 @@ static sqlite3_stmt *stmt(struct store *s, int id)
 	return store_stmt_other(s, id, sql[id]);
 }
 
-/* Step a query of one integer; dflt when it gives no row or NULL. */
-static int64_t one_int(sqlite3_stmt *st, int64_t dflt)
-{
-	int64_t v = dflt;
-
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}
-
 /* ---- repositories ---- */
 
 rc_t store_repo_sync(struct store *s, const char *url, const char *builders,
@@ -121,7 +109,7 @@ rc_t store_repo_sync(struct store *s, const char *url, const char *builders,
 		return rc;
 	st = stmt(s, SC_REPO_ID);
 	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-	*id = one_int(st, 0);
+	*id = store_one_int(st, 0);
 	return *id ? RC_OK : store_db_error(s, "repo id");
 }
 
@@ -173,10 +161,7 @@ rc_t store_repo_list(struct store *s, struct store_repo **out, size_t *n)
 
 void store_repo_array_free(struct store_repo **r, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_repo_clear(&(*r)[i]);
-	free(*r);
-	*r = NULL;
+	store_array_free(r, n, sizeof **r, repo_clear);
 }
 
 rc_t store_repo_polled(struct store *s, int64_t id, int64_t now_ms,
@@ -198,18 +183,10 @@ rc_t store_repo_head(struct store *s, int64_t repo, const char *branch,
 		     char *hash, size_t n)
 {
 	sqlite3_stmt *st = stmt(s, SC_HEAD_GET);
-	const unsigned char *t;
-	int r;
 
 	sqlite3_bind_int64(st, 1, repo);
 	sqlite3_bind_text(st, 2, branch, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW && (t = sqlite3_column_text(st, 0)))
-		snprintf(hash, n, "%s", (const char *)t);
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
-		return RC_OK;
-	return r == SQLITE_DONE ? RC_NOT_FOUND : store_db_error(s, "repo head");
+	return store_text(s, st, hash, n, "repo head");
 }
 
 rc_t store_repo_set_head(struct store *s, int64_t repo, const char *branch,
@@ -266,7 +243,7 @@ rc_t store_commit_add(struct store *s, const struct store_commit *c,
 	st = stmt(s, SC_COMMIT_ID);
 	sqlite3_bind_int64(st, 1, c->repo_id);
 	sqlite3_bind_text(st, 2, c->hash, -1, SQLITE_STATIC);
-	*id = one_int(st, 0);
+	*id = store_one_int(st, 0);
 	return *id ? RC_OK : store_db_error(s, "commit id");
 }
 
@@ -295,12 +272,14 @@ void store_commit_clear(struct store_commit *c)
 	memset(c, 0, sizeof *c);
 }
 
+static void commit_clear(void *row)
+{
+	store_commit_clear(row);
+}
+
 void store_commit_array_free(struct store_commit **c, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		store_commit_clear(&(*c)[i]);
-	free(*c);
-	*c = NULL;
+	store_array_free(c, n, sizeof **c, commit_clear);
 }
 
 rc_t store_commit_get(struct store *s, int64_t id, struct store_commit *out)
@@ -309,11 +288,6 @@ rc_t store_commit_get(struct store *s, int64_t id, struct store_commit *out)
 
 	sqlite3_bind_int64(st, 1, id);
 	return store_row(s, st, commit_from_row, out, sizeof *out, "get commit");
-}
-
-static void commit_clear(void *row)
-{
-	store_commit_clear(row);
 }
 
 rc_t store_commit_find(struct store *s, int64_t repo, const char *hash,
@@ -372,7 +346,7 @@ int64_t store_commit_count(struct store *s, int64_t repo)
 	sqlite3_stmt *st = stmt(s, SC_COMMIT_COUNT);
 
 	sqlite3_bind_int64(st, 1, repo);
-	return one_int(st, -1);
+	return store_one_int(st, -1);
 }
 
 int64_t store_commit_count_above(struct store *s, int64_t repo, int64_t id)
@@ -381,7 +355,7 @@ int64_t store_commit_count_above(struct store *s, int64_t repo, int64_t id)
 
 	sqlite3_bind_int64(st, 1, repo);
 	sqlite3_bind_int64(st, 2, id);
-	return one_int(st, -1);
+	return store_one_int(st, -1);
 }
 
 /* ---- builds of commits ---- */
@@ -408,7 +382,7 @@ int64_t store_build_of_cell(struct store *s, int64_t commit_id,
 
 	sqlite3_bind_int64(st, 1, commit_id);
 	sqlite3_bind_text(st, 2, builder, -1, SQLITE_STATIC);
-	return one_int(st, 0);
+	return store_one_int(st, 0);
 }
 
 /* A row of SC_CELLS: three cell columns, then JOB_COLS from column 3. */
@@ -444,8 +418,5 @@ rc_t store_cells(struct store *s, int64_t repo, int64_t lo, int64_t hi,
 
 void store_cell_array_free(struct store_cell **c, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		cell_clear(&(*c)[i]);
-	free(*c);
-	*c = NULL;
+	store_array_free(c, n, sizeof **c, cell_clear);
 }

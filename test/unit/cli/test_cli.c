@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -374,6 +375,69 @@ static void test_number_parse(void **state)
 		assert_string_equal(eb.msg, "--capacity must be a number from "
 				    "1 to 10, not 'x'");
 	}
+}
+
+/* What f(cmd) writes to stderr, into out; returns f's status. */
+static int capture_stderr(int (*f)(const struct cli_cmd *), char *out,
+			  size_t n)
+{
+	static const struct cli_cmd cmd = {"demo", "", NULL, "usage: demo\n"};
+	FILE *tmp = tmpfile();
+	int saved = dup(2), status;
+	size_t got;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	assert_int_not_equal(dup2(fileno(tmp), 2), -1);
+	status = f(&cmd);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	got = fread(out, 1, n - 1, tmp);
+	out[got] = '\0';
+	fclose(tmp);
+	return status;
+}
+
+static long number_arg_out;
+
+static int number_arg_good(const struct cli_cmd *cmd)
+{
+	return cli_number_arg(cmd, "7", 1, 10, "--n", &number_arg_out);
+}
+
+static int number_arg_bad(const struct cli_cmd *cmd)
+{
+	return cli_number_arg(cmd, "70", 1, 10, "--n", &number_arg_out);
+}
+
+static int option_error_missing(const struct cli_cmd *cmd)
+{
+	static char a0[] = "demo", a1[] = "--data";
+	char *argv[] = {a0, a1, NULL};
+
+	optind = 2; /* as getopt_long leaves it after a missing value */
+	return cli_option_error(cmd, argv, ":h", ':');
+}
+
+/* The usage-error helpers: message, usage text, status. */
+static void test_usage_helpers(void **state)
+{
+	char text[256];
+
+	(void)state;
+	assert_int_equal(capture_stderr(number_arg_good, text, sizeof text), 0);
+	assert_int_equal(number_arg_out, 7);
+	assert_string_equal(text, "");
+	assert_int_equal(capture_stderr(number_arg_bad, text, sizeof text),
+			 CLI_EXIT_USAGE);
+	assert_string_equal(text, "rfarm demo: --n must be a number from 1 to "
+			    "10, not '70'\n\nusage: demo\n");
+	assert_int_equal(capture_stderr(option_error_missing, text, sizeof text),
+			 CLI_EXIT_USAGE);
+	assert_string_equal(text, "rfarm demo: option '--data' needs a value\n"
+			    "\nusage: demo\n");
 }
 
 static void test_size_parse(void **state)
@@ -987,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_listen_host_too_long),
 		cmocka_unit_test(test_platform_and_host_type),
 		cmocka_unit_test(test_number_parse),
+		cmocka_unit_test(test_usage_helpers),
 		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_query_add),
 		cmocka_unit_test(test_key_file),

@@ -116,6 +116,14 @@ static void test_semantic_errors(void **state)
 		 "f.json:1: hosttypes: unknown key (known here: host_types, builders, repos)"},
 		{"{\"host_types\": [{\"name\": \"h\", \"goos\": \"Linux\", \"goarch\": \"amd64\"}]}",
 		 "f.json:1: host_types[0].goos: want lower-case letters and digits (such as linux)"},
+		{"{\"host_types\": [{\"name\": \"h\", \"goos\": \"linux\", \"goarch\":"
+		 " \"a23456789012345678901234567890123\"}]}",
+		 "f.json:1: host_types[0].goarch: want lower-case letters and digits (such as amd64)"},
+		{"{\"host_types\": [{\"name\": \"Host.1_a-b\", \"goos\": \"linux\","
+		 " \"goarch\": \"amd64\"},\n  {\"name\": \"h/x\", \"goos\": \"linux\","
+		 " \"goarch\": \"amd64\"}]}",
+		 "f.json:2: host_types[1].name: want a name of 1 to 64 letters, digits, "
+		 "'.', '_' or '-'"},
 		{"{\"host_types\": [{\"name\": \"h\", \"goos\": \"linux\", \"goarch\": \"amd64\",\n"
 		 "\"expected\": -1}]}",
 		 "f.json:2: host_types[0].expected: want a whole number of machines from 0 to 100000"},

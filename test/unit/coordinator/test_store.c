@@ -2,8 +2,9 @@
  * test_store.c - unit tests for coordinator/store.c on a real SQLite file
  * in a temporary directory: schema and migrations, builds, jobs and their
  * attempts through the life cycle, queue order, logs (dedup, order,
- * limits, gaps), buildlets, build listing filters, and when writes become
- * visible to another connection.
+ * limits, gaps), buildlets, API tokens and enrolments, upload tokens and
+ * artifacts, build listing filters, and when writes become visible to
+ * another connection.
  *
  * The store is the only product file that includes sqlite3.h; this test
  * does too, to look at the database from a second, independent connection
@@ -1134,6 +1135,141 @@ static void test_buildlets(void **state)
 	assert_null(list);
 }
 
+/* The single-row lookups of a buildlet, each with and without a row. */
+static void test_buildlet_lookups(void **state)
+{
+	struct fx *f = *state;
+	struct store_buildlet b = {
+		"alpha", "host-darwin", "[]", "[]", "0.1", 1, 200, 200, 0,
+	};
+	char host[64] = "untouched";
+
+	assert_int_equal(store_buildlet_host_type(f->s, "alpha", host,
+						  sizeof host), RC_NOT_FOUND);
+	assert_string_equal(host, "untouched");
+	assert_int_equal(store_buildlet_upsert(f->s, &b), RC_OK);
+	assert_int_equal(store_buildlet_host_type(f->s, "alpha", host, 5),
+			 RC_OK);
+	assert_string_equal(host, "host"); /* cut to the buffer */
+	assert_int_equal(store_buildlet_host_type(f->s, "alpha", host,
+						  sizeof host), RC_OK);
+	assert_string_equal(host, "host-darwin");
+	assert_int_equal(store_buildlet_drained(f->s, "alpha"), 0);
+	assert_int_equal(store_buildlet_drained(f->s, "nobody"), 0);
+	assert_int_equal(store_buildlet_set_drained(f->s, "alpha", 1), RC_OK);
+	assert_int_equal(store_buildlet_drained(f->s, "alpha"), 1);
+}
+
+/* API tokens and enrolments: found, not found, revoked. */
+static void test_credentials(void **state)
+{
+	struct fx *f = *state;
+	struct store_enrolment e;
+	char text[64] = "";
+	char **names = NULL;
+	int64_t expires = -1;
+	size_t n = 0;
+
+	assert_int_equal(store_api_tokens_exist(f->s), 0);
+	assert_int_equal(store_api_token_put(f->s, "ci", "submit", "h1", 10,
+					     5000), RC_OK);
+	assert_int_equal(store_api_tokens_exist(f->s), 1);
+	assert_int_equal(store_api_token_name(f->s, "h1", text, sizeof text), 1);
+	assert_string_equal(text, "ci");
+	assert_int_equal(store_api_token_scope(f->s, "h1", text, sizeof text,
+					       &expires), 1);
+	assert_string_equal(text, "submit");
+	assert_int_equal(expires, 5000);
+	assert_int_equal(store_api_token_name(f->s, "h2", text, sizeof text), 0);
+	assert_int_equal(store_api_token_revoke(f->s, "ci"), RC_OK);
+	assert_int_equal(store_api_token_scope(f->s, "h1", text, sizeof text,
+					       &expires), 0);
+
+	assert_int_equal(store_enrolments_exist(f->s), 0);
+	assert_int_equal(store_enrol_get(f->s, "b1", &e), RC_NOT_FOUND);
+	assert_null(e.host_type);
+	assert_int_equal(store_enrol_put(f->s, "b2", "linux", "[]", "s2", 10, 0),
+			 RC_OK);
+	assert_int_equal(store_enrol_put(f->s, "b1", "mac", "[\"gpu\"]", "s1",
+					 20, 100), RC_OK);
+	assert_int_equal(store_enrolments_exist(f->s), 1);
+	assert_int_equal(store_enrol_get(f->s, "b1", &e), RC_OK);
+	assert_string_equal(e.host_type, "mac");
+	assert_string_equal(e.labels, "[\"gpu\"]");
+	assert_string_equal(e.secret_sha256, "s1");
+	assert_int_equal(e.revoked, 0);
+	assert_int_equal(e.created_ms, 20);
+	assert_int_equal(e.expires_ms, 100);
+	store_enrol_clear(&e);
+	assert_int_equal(store_enrol_names(f->s, 0, 0, &names, &n), RC_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "b1"); /* by name */
+	assert_string_equal(names[1], "b2");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	/* Only b1 has expired at 150. */
+	assert_int_equal(store_enrol_names(f->s, 1, 150, &names, &n), RC_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "b1");
+	free(names[0]);
+	free(names);
+}
+
+/* An attempt's upload token, its counts, a job's artifacts and the blobs
+ * nothing refers to. */
+static void test_uploads_and_artifacts(void **state)
+{
+	struct fx *f = *state;
+	int64_t build = new_build(f->s, 1), job = new_job(f->s, build, "p", 0, 1);
+	struct store_artifact in[] = {{"out/a", "bbb", 7}, {"out/b", "ccc", 9}};
+	struct store_artifact *a = NULL;
+	struct store_uploads u;
+	char **shas = NULL;
+	int64_t tj = 0;
+	int ta = 0;
+	size_t n = 0;
+
+	assert_int_equal(store_attempt_uploads(f->s, job, 1, &u), RC_NOT_FOUND);
+	assert_int_equal(store_job_dispatch(f->s, job, 1, "b", 500), RC_OK);
+	assert_int_equal(store_attempt_set_token(f->s, job, 1, "tok"), RC_OK);
+	assert_int_equal(store_token_lookup(f->s, "tok", &tj, &ta), 1);
+	assert_int_equal(tj, job);
+	assert_int_equal(ta, 1);
+	assert_int_equal(store_token_lookup(f->s, "other", &tj, &ta), 0);
+	assert_int_equal(store_attempt_upload_add(f->s, job, 1, 40), RC_OK);
+	assert_int_equal(store_attempt_refuse(f->s, job, 1, "too big"), RC_OK);
+	assert_int_equal(store_attempt_uploads(f->s, job, 1, &u), RC_OK);
+	assert_int_equal(u.count, 1);
+	assert_int_equal(u.bytes, 40);
+	assert_string_equal(u.refused, "too big");
+
+	assert_int_equal(store_artifact_list(f->s, job, &a, &n), RC_OK);
+	assert_int_equal(n, 0);
+	store_artifact_array_free(&a, n);
+	assert_int_equal(store_artifacts_set(f->s, job, in, N(in)), RC_OK);
+	assert_int_equal(store_artifact_list(f->s, job, &a, &n), RC_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(a[0].name, "out/a");
+	assert_string_equal(a[1].sha256, "ccc");
+	assert_int_equal(a[1].size, 9);
+	store_artifact_array_free(&a, n);
+	assert_null(a);
+
+	/* aaa is older than the active attempt and named by nothing. */
+	assert_int_equal(store_blob_record(f->s, "aaa", 1, 100), RC_OK);
+	assert_int_equal(store_blob_record(f->s, "bbb", 7, 100), RC_OK);
+	assert_int_equal(store_blob_record(f->s, "ddd", 1, 600), RC_OK);
+	assert_int_equal(store_blobs_unreferenced(f->s, 1000, &shas, &n), RC_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(shas[0], "aaa");
+	free(shas[0]);
+	free(shas);
+	assert_int_equal(store_builds_started(f->s), 1);
+	assert_int_equal(store_build_count_above(f->s, 0), 1);
+	assert_int_equal(store_build_count_above(f->s, build), 0);
+}
+
 /* ---- build listing ---------------------------------------------------- */
 
 static void test_build_list_filters(void **state)
@@ -1268,6 +1404,9 @@ int main(void)
 		T(test_log_cap_old_log),
 		T(test_log_cap_purge),
 		T(test_buildlets),
+		T(test_buildlet_lookups),
+		T(test_credentials),
+		T(test_uploads_and_artifacts),
 		T(test_build_list_filters),
 		T(test_flush_makes_visible),
 	};
