@@ -18,11 +18,19 @@
 #include "store_internal.h"
 #include "xalloc.h"
 
+/* Ids are never given twice, even once a purge took the newest rows
+ * (SQLite would reuse them): a buildlet that ran job 7 would take a new
+ * job 7 for a resend, and an API client would see another build. */
+#define NEXT_ID(table)                                                       \
+	"(SELECT max(coalesce((SELECT max(id) FROM " table "), 0),"          \
+	" coalesce((SELECT floor FROM id_floor WHERE name='" table "'), 0))" \
+	" + 1)"
+
 #define STMTS(X)                                                             \
 	X(ST_BEGIN, "BEGIN IMMEDIATE")                                       \
 	X(ST_COMMIT, "COMMIT")                                               \
-	X(ST_BUILD_INSERT,                                                   \
-	  "INSERT INTO builds(created_ms, priority, spec) VALUES(?,?,?)")    \
+	X(ST_BUILD_INSERT, "INSERT INTO builds(id, created_ms, priority,"    \
+	  " spec) VALUES(" NEXT_ID("builds") ",?,?,?)")                      \
 	X(ST_BUILD_GET, "SELECT " BUILD_COLS " FROM builds WHERE id=?")      \
 	X(ST_BUILD_REQUESTER, "UPDATE builds SET requester=? WHERE id=?")    \
 	X(ST_BUILD_PAGE, "SELECT " BUILD_COLS " FROM builds"                 \
@@ -36,8 +44,9 @@
 	  " WHERE state IN ('failed','error')"                               \
 	  " ORDER BY finished_ms DESC, id DESC LIMIT ?")                     \
 	X(ST_JOB_INSERT,                                                     \
-	  "INSERT INTO jobs(build_id, platform, labels, state, priority,"    \
-	  " created_ms, queue_key) VALUES(?1,?2,?3,'queued',?4,?5,?5)")      \
+	  "INSERT INTO jobs(id, build_id, platform, labels, state, priority," \
+	  " created_ms, queue_key) VALUES(" NEXT_ID("jobs") ","              \
+	  " ?1,?2,?3,'queued',?4,?5,?5)")                                    \
 	X(ST_JOB_SET_QUEUE, "UPDATE jobs SET host_type=?, postsubmit=?,"     \
 	  " queue_key=? WHERE id=?")                                         \
 	X(ST_JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id=?")            \
@@ -330,6 +339,9 @@ static const char *const migrations[] = {
 	 * reason): what a pass with no free slot reads. */
 	"CREATE INDEX jobs_unplanned ON jobs(postsubmit, priority DESC,"
 	" queue_key, id) WHERE state='queued' AND reason='';",
+	/* 7: the highest build and job ids ever given (see NEXT_ID). */
+	"CREATE TABLE id_floor(name TEXT PRIMARY KEY,"
+	" floor INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -2119,10 +2131,22 @@ static rc_t purge_report(struct store *s, store_purge_cb gone, void *ud)
 	return r == SQLITE_DONE ? RC_OK : store_db_error(s, "purge");
 }
 
+/* Before rows go: the highest id so far, so that it is never given
+ * again (NEXT_ID). */
+#define FLOOR_AT_MAX(table)                                                  \
+	"INSERT INTO id_floor SELECT '" table "', coalesce(max(id), 0)"      \
+	" FROM " table " WHERE true ON CONFLICT(name) DO UPDATE"             \
+	" SET floor=max(floor, excluded.floor)"
+
+/* Indices in store_purge's statements. */
+enum { PURGE_SELECT = 4, PURGE_CHUNKS = 5, PURGE_BUILDS = 10 };
+
 rc_t store_purge(struct store *s, int64_t before_ms, store_purge_cb gone,
 		 void *ud, int64_t *builds, int64_t *chunks)
 {
 	static const char *const sql[] = {
+		FLOOR_AT_MAX("builds"),
+		FLOOR_AT_MAX("jobs"),
 		"CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER PRIMARY KEY)",
 		"DELETE FROM purge_ids",
 		/* Only builds whose every job is final: never a running one. */
@@ -2148,14 +2172,14 @@ rc_t store_purge(struct store *s, int64_t before_ms, store_purge_cb gone,
 
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL))
 			return store_db_error(s, "purge");
-		if (i == 2)
+		if (i == PURGE_SELECT)
 			sqlite3_bind_int64(st, 1, before_ms);
 		rc = store_step_done(s, st, "purge");
-		if (!rc && i == 2 && gone)
+		if (!rc && i == PURGE_SELECT && gone)
 			rc = purge_report(s, gone, ud);
-		if (i == 3)
+		if (i == PURGE_CHUNKS)
 			*chunks = sqlite3_changes(s->db);
-		if (i == 8)
+		if (i == PURGE_BUILDS)
 			*builds = sqlite3_changes(s->db);
 		sqlite3_finalize(st);
 	}

@@ -29,7 +29,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The number of migrations in store.c; bump it with a new migration. */
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* ---- fixture ---------------------------------------------------------- */
 
@@ -153,7 +153,8 @@ static void test_open_creates_wal_db(void **state)
 			   "SELECT group_concat(name, ',') FROM (SELECT name FROM"
 			   " sqlite_master WHERE type='table' ORDER BY name)");
 	assert_string_equal(tables, "api_tokens,artifacts,attempts,blobs,buildlets,builds,"
-				    "commits,enrolments,jobs,log_chunks,log_meta,"
+				    "commits,enrolments,id_floor,jobs,log_chunks,"
+				    "log_meta,"
 				    "repo_heads,repos");
 	free(mode);
 	free(ver);
@@ -1091,6 +1092,34 @@ static void test_log_cap_purge(void **state)
 	free(left);
 }
 
+/* A purge that took the newest build and job: their ids are not given
+ * again, not even after the store is opened anew. */
+static void test_purge_keeps_ids(void **state)
+{
+	struct fx *f = *state;
+	int64_t b = new_build(f->s, 1), job = new_job(f->s, b, "linux/amd64", 0, 1);
+	int64_t builds, chunks, b2, j2;
+	struct errbuf eb = {""};
+
+	run_to(f->s, job, JOB_PASSED);
+	assert_int_equal(store_purge(f->s, 1000, NULL, NULL, &builds, &chunks),
+			 RC_OK);
+	assert_int_equal(builds, 1);
+	b2 = new_build(f->s, 2000);
+	j2 = new_job(f->s, b2, "linux/amd64", 0, 2000);
+	assert_true(b2 > b);
+	assert_true(j2 > job);
+	run_to(f->s, j2, JOB_PASSED);
+	assert_int_equal(store_purge(f->s, 3000, NULL, NULL, &builds, &chunks),
+			 RC_OK);
+	assert_int_equal(store_flush(f->s), RC_OK);
+	store_close(&f->s);
+	assert_int_equal(store_open(f->path, &f->s, &eb), RC_OK);
+	b = new_build(f->s, 4000);
+	assert_true(b > b2);
+	assert_true(new_job(f->s, b, "linux/amd64", 0, 4000) > j2);
+}
+
 /* ---- buildlets -------------------------------------------------------- */
 
 static void test_buildlets(void **state)
@@ -1403,6 +1432,7 @@ int main(void)
 		T(test_log_cap_follower),
 		T(test_log_cap_old_log),
 		T(test_log_cap_purge),
+		T(test_purge_keeps_ids),
 		T(test_buildlets),
 		T(test_buildlet_lookups),
 		T(test_credentials),
