@@ -15,16 +15,27 @@
 #include "xalloc.h"
 
 #define WRITEBACK_STEP ((int64_t)16 << 20)
+/* Bodies arrive in 64 KiB pieces; they are gathered into a buffer this
+ * big and written with O_DIRECT where the file system takes it: no copy
+ * into the page cache and no writeback for the kernel to do later (a
+ * fifth of the coordinator's CPU per uploaded GiB on a 2-core host).
+ * Offsets and lengths of direct writes are multiples of DIRECT_ALIGN. */
+#define GATHER_BYTES ((size_t)1 << 20)
+#define DIRECT_ALIGN ((size_t)4096)
 
 struct blob_upload {
 	char *root;              /* blob store root */
 	char want[SHA256_HEX_LEN + 1]; /* the name it must hash to */
 	char *tmp;               /* temporary file path */
 	int fd;                  /* open temporary file */
+	int direct;              /* fd has O_DIRECT */
+	unsigned char *buf;      /* GATHER_BYTES, DIRECT_ALIGN-aligned */
+	size_t fill;             /* bytes in buf not yet written */
 	struct sha256_ctx *sha;  /* running digest */
 	int64_t length;          /* announced length, -1 if unknown */
 	int64_t max;             /* largest accepted */
 	int64_t got;             /* bytes received */
+	int64_t written;         /* bytes written to fd */
 	int64_t flushed;         /* bytes handed to writeback so far */
 	rc_t err;                /* first error */
 	char errmsg[200];        /* its detail */
@@ -58,6 +69,35 @@ rc_t blobs_init(const char *root, struct errbuf *eb)
 	return rc;
 }
 
+/* Create the temporary file, then ask for O_DIRECT: a file system that
+ * cannot do it (tmpfs before Linux 6.6) says so with EINVAL, and gets
+ * buffered writes. */
+static int open_tmp(const char *path, int *direct)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	*direct = 0;
+#ifdef O_DIRECT
+	if (fd >= 0)
+		*direct = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_DIRECT) == 0;
+#endif
+	return fd;
+}
+
+/* Go on without O_DIRECT (a file system that refuses an aligned direct
+ * write, or the unaligned tail). */
+static int drop_direct(struct blob_upload *u)
+{
+#ifdef O_DIRECT
+	int fl = fcntl(u->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(u->fd, F_SETFL, fl & ~O_DIRECT) < 0)
+		return -1;
+#endif
+	u->direct = 0;
+	return 0;
+}
+
 rc_t blob_upload_begin(const char *root, const char *sha, int64_t length,
 		       int64_t max, struct blob_upload **out, struct errbuf *eb)
 {
@@ -82,7 +122,7 @@ rc_t blob_upload_begin(const char *root, const char *sha, int64_t length,
 	u->tmp = xasprintf("%s/tmp/%s.%s", root, sha, tag);
 	u->length = length;
 	u->max = max;
-	u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	u->fd = open_tmp(u->tmp, &u->direct);
 	if (u->fd < 0) {
 		errbuf_set(eb, "cannot create %s: %s", u->tmp, strerror(errno));
 		free(u->tmp);
@@ -91,6 +131,8 @@ rc_t blob_upload_begin(const char *root, const char *sha, int64_t length,
 		return RC_IO;
 	}
 	u->sha = sha256_new();
+	if (posix_memalign((void **)&u->buf, DIRECT_ALIGN, GATHER_BYTES))
+		abort(); /* as xmalloc does */
 	*out = u;
 	return RC_OK;
 }
@@ -110,9 +152,32 @@ static void fail(struct blob_upload *u, rc_t rc, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Write out the gathered bytes; 0 or -1 with errno set. */
+static int flush_buf(struct blob_upload *u)
+{
+	const unsigned char *c = u->buf;
+	size_t n = u->fill;
+
+	while (n) {
+		ssize_t w = write(u->fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EINVAL && u->direct && !drop_direct(u))
+			continue;
+		if (w < 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+		u->written += w;
+	}
+	u->fill = 0;
+	return 0;
+}
+
 void blob_upload_write(struct blob_upload *u, const void *p, size_t n)
 {
-	const char *c = p;
+	const unsigned char *c = p;
 
 	if (u->err)
 		return;
@@ -125,22 +190,24 @@ void blob_upload_write(struct blob_upload *u, const void *p, size_t n)
 	sha256_update(u->sha, p, n);
 	u->got += (int64_t)n;
 	while (n) {
-		ssize_t w = write(u->fd, c, n);
+		size_t k = GATHER_BYTES - u->fill;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
+		if (k > n)
+			k = n;
+		memcpy(u->buf + u->fill, c, k);
+		u->fill += k;
+		c += k;
+		n -= k;
+		if (u->fill == GATHER_BYTES && flush_buf(u) < 0) {
 			fail(u, RC_IO, "cannot store the blob: %s", strerror(errno));
 			return;
 		}
-		c += w;
-		n -= (size_t)w;
 	}
-	/* Keep the disk busy during the upload, so the fsync at the end
-	 * waits for the tail only. */
-	if (u->got - u->flushed >= WRITEBACK_STEP) {
-		fs_start_writeback(u->fd, u->flushed, u->got - u->flushed);
-		u->flushed = u->got;
+	/* Buffered: keep the disk busy during the upload, so the fsync at
+	 * the end waits for the tail only. */
+	if (!u->direct && u->written - u->flushed >= WRITEBACK_STEP) {
+		fs_start_writeback(u->fd, u->flushed, u->written - u->flushed);
+		u->flushed = u->written;
 	}
 }
 
@@ -158,6 +225,7 @@ static void upload_free(struct blob_upload *u)
 	unlink(u->tmp);
 	if (u->sha)
 		sha256_final_hex(&u->sha, (char[SHA256_HEX_LEN + 1]){0});
+	free(u->buf);
 	free(u->tmp);
 	free(u->root);
 	free(u);
@@ -187,7 +255,12 @@ static rc_t verify(struct blob_upload *u, struct errbuf *eb)
 		errbuf_set(eb, "the body's SHA-256 is %s, not %s", got, u->want);
 		return RC_INVALID;
 	}
-	if (fsync(u->fd) < 0 || close(u->fd) < 0) {
+	/* The tail is not a whole number of blocks: write it buffered. */
+	if (u->direct && u->fill % DIRECT_ALIGN && drop_direct(u) < 0) {
+		errbuf_set(eb, "cannot store the blob: %s", strerror(errno));
+		return RC_IO;
+	}
+	if (flush_buf(u) < 0 || fsync(u->fd) < 0 || close(u->fd) < 0) {
 		u->fd = -1;
 		errbuf_set(eb, "cannot store the blob: %s", strerror(errno));
 		return RC_IO;

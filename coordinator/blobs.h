@@ -8,7 +8,9 @@
  * place. Anything else (a wrong digest, a short body, a dropped
  * connection, a full disk) deletes the temporary file: a blob either is
  * there, whole and verified, or is not there at all. An existing blob is
- * never rewritten.
+ * never rewritten. Bytes are gathered into 1 MiB writes, direct (O_DIRECT)
+ * where the file system takes it: the event loop waits for the disk, not
+ * for a page-cache copy.
  *
  * No coordinator internals here: blobs.c does file I/O only.
  */
