@@ -514,7 +514,8 @@ static json_t *buildlet_json(struct coord *c, const struct store_buildlet *b)
 			      s ? s->running : 0, "connected", s != NULL,
 			      "drained", b->drained, "version", b->version,
 			      "first_seen", time_json(b->first_seen_ms),
-			      "last_seen", time_json(b->last_seen_ms));
+			      "last_seen", time_json(session_last_seen(
+				      c, b->name, b->last_seen_ms)));
 
 	buildlet_credential(c, o, b->name, s);
 	return o;

@@ -2,9 +2,10 @@
  * coord.c - the coordinator object and its event loop.
  *
  * One lws context, one vhost, two protocols: "http" (API, dashboard files)
- * and "rfarm.v1" (buildlet sessions). After every turn of the loop the
- * scheduler runs if something changed and the store commits the turn's
- * writes in one transaction.
+ * and "rfarm.v1" (buildlet sessions). The context runs on evloop.c's
+ * libev loop where there is one, else on lws' poll loop. After every
+ * turn of the loop (a batch of events) the scheduler runs if something
+ * changed and the store commits the turn's writes in one transaction.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "blobs.h"
 #include "clock.h"
 #include "config.h"
+#include "evloop.h"
 #include "fsutil.h"
 #include "internal.h"
 #include "log.h"
@@ -72,6 +74,29 @@ static rc_t open_store(struct coord *c, struct errbuf *eb)
 	return rc;
 }
 
+/* On libev if we can; if lws cannot load its libev plugin, on poll (the
+ * second try failing too means the trouble was elsewhere: say nothing). */
+static struct lws_context *context_on_loop(struct coord *c,
+					   struct lws_context_creation_info *info)
+{
+	struct lws_context *ctx;
+
+	c->loop = evloop_new();
+	if (!c->loop)
+		return lws_create_context(info);
+	evloop_attach(c->loop, info);
+	if ((ctx = lws_create_context(info)))
+		return ctx;
+	evloop_free(&c->loop);
+	info->options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+	info->foreign_loops = NULL;
+	if ((ctx = lws_create_context(info)))
+		log_warn("lws could not run on libev (is its libev plugin, "
+			 "libwebsockets-evlib-ev, installed?): using poll, "
+			 "which slows down with thousands of connections");
+	return ctx;
+}
+
 static rc_t create_context(struct coord *c, struct errbuf *eb)
 {
 	struct lws_context_creation_info info;
@@ -95,7 +120,7 @@ static rc_t create_context(struct coord *c, struct errbuf *eb)
 		info.ssl_cert_filepath = c->cfg.tls_cert;
 		info.ssl_private_key_filepath = c->cfg.tls_key;
 	}
-	c->ctx = lws_create_context(&info);
+	c->ctx = context_on_loop(c, &info);
 	if (!c->ctx) {
 		errbuf_set(eb, "cannot listen on %s:%d (in use, not a local "
 			   "address, or a bad --tls-cert/--tls-key?)",
@@ -115,8 +140,9 @@ static void announce(struct coord *c)
 		 c->cfg.tls_cert ? "https" : "http", c->cfg.listen_host, port);
 	fs_write_atomic(url_file, c->base_url, strlen(c->base_url), 0644, NULL);
 	free(url_file);
-	log_info("listening on %s (dashboard %s/, API %s/api/v1/)", c->base_url,
-		 c->base_url, c->base_url);
+	log_info("listening on %s (dashboard %s/, API %s/api/v1/; event loop "
+		 "%s)", c->base_url, c->base_url, c->base_url,
+		 evloop_name(c->loop));
 }
 
 /* An open API (no token yet) is for loopback only: anyone who reaches
@@ -201,6 +227,7 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	c->dash_dir = xasprintf("%s/dashboard", c->data_dir);
 	c->blob_dir = xasprintf("%s/blobs", c->data_dir);
 	list_init(&c->sessions);
+	list_init(&c->by_rx);
 	list_init(&c->streams);
 	list_init(&c->absent);
 	c->metrics = metrics_new();
@@ -219,6 +246,9 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	postsubmit_sync(c);
 	c->sched_pending = 1;
 	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, TICK_US);
+	/* On an event library lws arms its timer after an event: make one,
+	 * or the first tick could wait for the first connection. */
+	lws_cancel_service(c->ctx);
 	return c;
 fail:
 	coord_free(&c);
@@ -230,7 +260,7 @@ int coord_run(struct coord *c)
 	if (c->cfg.on_listening_cb)
 		c->cfg.on_listening_cb(c->cfg.ud, c->base_url);
 	while (!c->stop) {
-		if (lws_service(c->ctx, 0) < 0)
+		if (evloop_run_once(c->loop, c->ctx) < 0)
 			break;
 		postsubmit_drain(c);
 		if (c->reload) {
@@ -276,6 +306,8 @@ void coord_free(struct coord **cp)
 		lws_sul_cancel(&c->tick);
 		lws_context_destroy(c->ctx);
 	}
+	evloop_free(&c->loop);
+	session_index_free(c);
 	store_close(&c->store);
 	config_free(&c->farm);
 	lease_free_all(c);

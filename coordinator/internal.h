@@ -34,18 +34,23 @@ struct coord {
 	char base_url[128];         /* http://host:port */
 	struct store *store;        /* the database */
 	struct lws_context *ctx;    /* the one event loop */
+	struct evloop *loop;        /* evloop.c: libev under ctx; NULL: poll */
 	struct lws_vhost *vhost;    /* the listening vhost */
 	volatile sig_atomic_t stop; /* set by coord_stop */
 	struct list sessions;       /* struct session, connected buildlets */
+	struct list by_rx;          /* the same, least recently heard first */
+	struct list *by_name;       /* session_find's hash chains */
+	size_t n_by_name;           /* chains in by_name (a power of two) */
+	size_t n_named;             /* sessions in by_name: all of sessions */
 	struct list streams;        /* struct http_conn following a log */
 	int sched_pending;          /* run the scheduler after this turn */
+	int sched_planned;          /* every queued job's reason is up to
+				       date with the buildlets we have */
 	struct dash *dash;          /* dash.c: dirty dashboard pages */
 	uint64_t next_session;      /* for session ids */
 	struct list absent;         /* lease.c: buildlets without a session */
 	struct metrics *metrics;    /* metrics.c counters */
 	int64_t *settle;            /* jobs that became final this turn */
-	int sched_planned;          /* every queued job's reason is up to
-				       date with the buildlets we have */
 	size_t n_settle, cap_settle; /* (their followers are settled after) */
 	int64_t started_ms;         /* monotonic start, for leases after restart */
 	int64_t lease_checked_ms;   /* monotonic time of the last lease check */
@@ -100,6 +105,10 @@ struct session {
 	char peer[64];           /* peer address, for logs */
 	int hello_done;          /* hello received and accepted */
 	int64_t last_rx_ms;      /* monotonic time of the last message */
+	struct list rx_link;     /* in coord->by_rx once hello is done */
+	struct list name_link;   /* in a coord->by_name chain, likewise */
+	int64_t seen_ms;         /* wall time of the last message */
+	int64_t seen_stored_ms;  /* the last_seen the store has */
 	struct proto_hello hello; /* what the buildlet said about itself */
 	int running;             /* attempts assigned and not done */
 	int drained;             /* an operator drained it: no new jobs */
@@ -160,7 +169,14 @@ int session_callback(struct lws *wsi, enum lws_callback_reasons reason,
 void session_send(struct session *s, const struct proto_msg *m);
 /* Close with a WebSocket status and reason at the next opportunity. */
 void session_close(struct session *s, int status, const char *reason);
+/* The connected buildlet called name, or NULL; a hash lookup. */
 struct session *session_find(struct coord *c, const char *name);
+/* When the buildlet was last heard from (wall ms): the session's own
+ * clock if it is connected (the store's copy may be a minute behind),
+ * else stored, what the store has. */
+int64_t session_last_seen(struct coord *c, const char *name, int64_t stored);
+/* After the last session is gone (context destroyed). */
+void session_index_free(struct coord *c);
 /* Connected buildlets of a host type (for /metrics and the dashboard's
  * alerts of host types short of machines). */
 int session_count_host_type(struct coord *c, const char *host_type);
@@ -198,6 +214,9 @@ int guard_upgrade(struct coord *c, struct lws *wsi);
 int orch_job_transition(struct coord *c, int64_t job, enum job_state from,
 			enum job_state to);
 void orch_schedule(struct coord *c);
+/* The buildlets changed (or a job came back to the queue): the next pass
+ * reads every queued job's reason again, not only the new jobs'. */
+void orch_replan(struct coord *c);
 /* A buildlet said hello: record it, reconcile its attempts, welcome it. */
 void orch_on_hello(struct coord *c, struct session *s);
 void orch_on_started(struct coord *c, struct session *s,
@@ -214,9 +233,6 @@ int orch_cancel_build(struct coord *c, int64_t build);
  * each runs as its next attempt and the build ends with the new result.
  * Returns how many (the caller flushes), -1 if the build has no jobs or
  * they cannot be read. */
-/* The buildlets changed (or a job came back to the queue): the next pass
- * reads every queued job's reason again, not only the new jobs'. */
-void orch_replan(struct coord *c);
 int orch_retry_build(struct coord *c, int64_t build);
 /* An attempt was lost with its buildlet: queue the job again (attempt+1
  * at dispatch), or end it in error after max_attempts. */

@@ -70,6 +70,9 @@ void lease_free_all(struct coord *c)
 		free(list_entry(l, struct absent, link));
 }
 
+/* c->by_rx is in the order buildlets were last heard from: the walk
+ * stops at the first that is not silent, so a check costs the silent
+ * ones (and those already closing), not the whole farm. */
 static void close_silent_sessions(struct coord *c, int64_t now_ms)
 {
 	int64_t limit = 3 * (int64_t)c->cfg.heartbeat_ms;
@@ -78,10 +81,12 @@ static void close_silent_sessions(struct coord *c, int64_t now_ms)
 
 	if (limit < SILENCE_MIN_MS)
 		limit = SILENCE_MIN_MS;
-	list_for_each(l, &c->sessions) {
-		struct session *s = list_entry(l, struct session, link);
+	list_for_each(l, &c->by_rx) {
+		struct session *s = list_entry(l, struct session, rx_link);
 
-		if (s->closing || now_ms - s->last_rx_ms <= limit)
+		if (now_ms - s->last_rx_ms <= limit)
+			break;
+		if (s->closing)
 			continue;
 		snprintf(why, sizeof why, "no message for %lld ms (heartbeat %d ms)",
 			 (long long)(now_ms - s->last_rx_ms), c->cfg.heartbeat_ms);

@@ -18,6 +18,9 @@
 #include "xalloc.h"
 
 #define HOST_TYPE_HDR "x-rfarm-host-type:"
+/* How stale a connected buildlet's last_seen may be in the store: a write
+ * per heartbeat is thousands of UPDATEs a second in a large farm. */
+#define SEEN_STORE_MS 60000
 
 static int valid_name(const char *s, size_t max)
 {
@@ -47,17 +50,115 @@ static int valid_platform(const char *s)
 	return 1;
 }
 
+/* ---- the name index: session_find runs per job and per buildlet
+ * shown, so with thousands connected it must not walk them all ---- */
+
+static uint64_t name_hash(const char *p)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+static struct list *name_chain(struct coord *c, const char *name)
+{
+	return &c->by_name[name_hash(name) & (c->n_by_name - 1)];
+}
+
+/* Twice the chains once they average one session each. */
+static void index_grow(struct coord *c)
+{
+	struct list *old = c->by_name, *l;
+	size_t n_old = c->n_by_name, n = n_old ? n_old * 2 : 64;
+
+	c->by_name = xcalloc(n, sizeof *c->by_name);
+	c->n_by_name = n;
+	for (size_t i = 0; i < n; i++)
+		list_init(&c->by_name[i]);
+	for (size_t i = 0; i < n_old; i++)
+		while ((l = list_pop(&old[i]))) {
+			struct session *s = list_entry(l, struct session,
+						       name_link);
+
+			list_add_tail(name_chain(c, s->hello.name), l);
+		}
+	free(old);
+}
+
+static void index_add(struct coord *c, struct session *s)
+{
+	if (c->n_named >= c->n_by_name)
+		index_grow(c);
+	list_add_tail(name_chain(c, s->hello.name), &s->name_link);
+	c->n_named++;
+}
+
+static void index_del(struct coord *c, struct session *s)
+{
+	if (list_empty(&s->name_link))
+		return;
+	list_del(&s->name_link);
+	c->n_named--;
+}
+
+void session_index_free(struct coord *c)
+{
+	free(c->by_name);
+	c->by_name = NULL;
+	c->n_by_name = c->n_named = 0;
+}
+
 struct session *session_find(struct coord *c, const char *name)
 {
 	struct list *l;
 
-	list_for_each(l, &c->sessions) {
-		struct session *s = list_entry(l, struct session, link);
+	if (!c->n_by_name)
+		return NULL;
+	list_for_each(l, name_chain(c, name)) {
+		struct session *s = list_entry(l, struct session, name_link);
 
-		if (s->hello_done && !strcmp(s->hello.name, name))
+		if (!strcmp(s->hello.name, name))
 			return s;
 	}
 	return NULL;
+}
+
+/* Out of the name index and the silence order: no longer the buildlet's
+ * live session. */
+static void session_unlist(struct session *s)
+{
+	list_del(&s->link);
+	list_del(&s->rx_link);
+	index_del(s->c, s);
+}
+
+/* ---- last seen ---- */
+
+static void store_seen(struct session *s)
+{
+	if (s->seen_stored_ms == s->seen_ms)
+		return;
+	if (!store_buildlet_seen(s->c->store, s->hello.name, s->seen_ms))
+		s->seen_stored_ms = s->seen_ms;
+}
+
+/* Every message says the buildlet is there; the store hears of it once a
+ * minute and when the session ends. */
+static void note_seen(struct session *s)
+{
+	s->seen_ms = clock_wall_ms();
+	if (s->seen_ms - s->seen_stored_ms >= SEEN_STORE_MS ||
+	    s->seen_ms < s->seen_stored_ms) /* the clock was set back */
+		store_seen(s);
+}
+
+int64_t session_last_seen(struct coord *c, const char *name, int64_t stored)
+{
+	struct session *s = session_find(c, name);
+
+	return s ? s->seen_ms : stored;
 }
 
 int session_count_host_type(struct coord *c, const char *host_type)
@@ -279,6 +380,8 @@ static void on_established(struct coord *c, struct lws *wsi,
 	snprintf(s->id, sizeof s->id, "s%llu",
 		 (unsigned long long)++c->next_session);
 	s->last_rx_ms = clock_mono_ms();
+	list_init(&s->rx_link);
+	list_init(&s->name_link);
 	guard_peer(wsi, s->peer, sizeof s->peer);
 	session_authenticate(c, wsi, &s->auth, why, sizeof why);
 	/* A peer that upgrades and then says nothing is dropped after three
@@ -387,7 +490,7 @@ static void on_hello(struct session *s, struct proto_msg *m)
 	if (old) {
 		/* The newest session of a name wins: the old connection is
 		 * usually half-dead after a network drop. */
-		list_del(&old->link);
+		session_unlist(old);
 		old->hello_done = 0;
 		session_close(old, LWS_CLOSE_STATUS_GOINGAWAY,
 			      "replaced by a new session of the same buildlet");
@@ -396,6 +499,10 @@ static void on_hello(struct session *s, struct proto_msg *m)
 	if (!s->closing)
 		lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
 	list_add_tail(&s->c->sessions, &s->link);
+	list_add_tail(&s->c->by_rx, &s->rx_link);
+	index_add(s->c, s);
+	/* orch_on_hello stores the buildlet with last_seen now */
+	s->seen_ms = s->seen_stored_ms = clock_wall_ms();
 	log_info("buildlet %s connected from %s (%s, capacity %d)",
 		 s->hello.name, s->peer, s->hello.host_type, (int)s->hello.capacity);
 	orch_on_hello(s->c, s);
@@ -418,6 +525,8 @@ static void on_message(struct session *s, const void *p, size_t n)
 		session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
 		goto out;
 	}
+	if (s->hello_done)
+		note_seen(s);
 	switch (m.type) {
 	case PROTO_HELLO:
 		if (s->hello_done)
@@ -426,8 +535,7 @@ static void on_message(struct session *s, const void *p, size_t n)
 		else
 			on_hello(s, &m);
 		break;
-	case PROTO_HB:
-		store_buildlet_seen(s->c->store, s->hello.name, clock_wall_ms());
+	case PROTO_HB: /* note_seen above is what it is for */
 		break;
 	case PROTO_STARTED:
 		orch_on_started(s->c, s, &m.u.ref);
@@ -455,6 +563,10 @@ static void on_receive(struct session *s, struct lws *wsi, const void *in,
 	if (s->closing)
 		return;
 	s->last_rx_ms = clock_mono_ms();
+	if (s->hello_done) { /* to the back of the silence order */
+		list_del(&s->rx_link);
+		list_add_tail(&s->c->by_rx, &s->rx_link);
+	}
 	if (!lws_frame_is_binary(wsi)) {
 		session_close(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
 			      "text frames are not part of rfarm.v1");
@@ -511,7 +623,7 @@ static void session_free(struct session *s)
 	}
 	while ((l = list_pop(&s->held)))
 		free(list_entry(l, struct session_job, link));
-	list_del(&s->link);
+	session_unlist(s);
 	buf_free(&s->rx);
 	proto_msg_free(&(struct proto_msg){.type = PROTO_HELLO, .u.hello = s->hello});
 	free(s);
@@ -521,6 +633,7 @@ static void on_closed(struct session *s)
 {
 	if (s->hello_done) {
 		log_info("buildlet %s disconnected", s->hello.name);
+		store_seen(s);
 		orch_on_session_closed(s->c, s);
 	}
 	session_free(s);

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libwebsockets-dev libmsgpack-dev libsqlite3-dev libcurl4-openssl-dev
   libssl-dev libjansson-dev libcmocka-dev libarchive-dev
+  libev-dev libwebsockets-evlib-ev
   curl jq sqlite3
   "$@"
 )
