@@ -94,6 +94,8 @@ struct dash {
 	int64_t backfill;         /* start: builds below this id are still
 				     to be written; 0: done */
 	int64_t rendered_ms;      /* monotonic time of the last render */
+	struct dashdata_logcache *logcache; /* running jobs' logs: where
+				     their pages counted them to */
 	char last_error[256];     /* logged once until it changes */
 };
 
@@ -216,6 +218,11 @@ static void rpage_add(struct dash *d, int64_t repo, int page)
 
 /* ---- rendering ---- */
 
+static int64_t last_seen(void *ud, const char *name, int64_t stored)
+{
+	return session_last_seen(ud, name, stored);
+}
+
 static const char *session_how(void *ud, const char *name)
 {
 	struct session *s = session_find(ud, name);
@@ -253,13 +260,12 @@ static void alerts_fill(struct coord *c, struct dash *d)
 
 static void dd_init(struct coord *c, struct dashdata *dd)
 {
-	struct list *l;
-	int connected = 0;
+	int connected = (int)c->n_named; /* the sessions, without a walk */
 
-	list_for_each(l, &c->sessions)
-		connected++;
 	*dd = (struct dashdata){.store = c->store, .dir = c->dash_dir,
-				.session_how = session_how, .ud = c};
+				.session_how = session_how,
+				.last_seen = last_seen, .ud = c,
+				.logcache = c->dash->logcache};
 	dashdata_header(dd, connected, clock_wall_ms());
 	alerts_fill(c, c->dash);
 	dd->h.alerts = c->dash->alerts;
@@ -599,6 +605,7 @@ void dash_start(struct coord *c)
 	size_t n = 0;
 
 	c->dash = d;
+	d->logcache = dashdata_logcache_new();
 	dd_init(c, &dd);
 	report(d, dashboard_write_assets(c->dash_dir, &eb), &eb);
 	d->alert_sig = alerts_sig(d);
@@ -636,6 +643,7 @@ void dash_free(struct coord *c)
 	free(d->rsweeps);
 	free(d->alerts);
 	free(d->alert_sig);
+	dashdata_logcache_free(&d->logcache);
 	free(d);
 	c->dash = NULL;
 }

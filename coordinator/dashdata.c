@@ -26,6 +26,7 @@
 #include "xalloc.h"
 
 #define LOG_TAIL_BYTES 8192 /* read for a failure's last lines */
+#define LOG_READ_BYTES (256 * 1024) /* a job's log is read this much at a time */
 
 /* One build and everything its pages borrow. */
 struct bview {
@@ -412,66 +413,181 @@ static rc_t bview_load(struct dashdata *d, int64_t id, struct bview *b,
 	return RC_OK;
 }
 
-/* A piece of a log as read: offsets into text, made pointers at the end
- * (text grows while it is read). */
-struct log_read {
-	struct buf text;
-	struct dash_log_piece *pieces;
-	size_t n, cap;
-	size_t *offs;
-	size_t n_offs, cap_offs;
+/*
+ * Where a running job's page had counted its log to: a place before the
+ * tail it showed (after a whole read of LOG_READ_BYTES, so the cursor is
+ * one store_log_read left) with the count of the log before it. A log
+ * that nothing was cut from only grows, so the next page of the job reads
+ * on from there instead of from the start: each turn reads the tail and
+ * what is new, not the whole log again.
+ */
+struct logpos {
+	int64_t job;                  /* whose log (the source of a cached
+					 job's): 0 for a free slot */
+	int attempt;
+	struct store_log_cursor cur;
+	struct dash_log_count count;  /* the log before cur */
+	uint64_t used;                /* when last used, to reuse the oldest */
+};
+
+#define LOGPOS_SLOTS 64   /* running jobs with a growing log, at once */
+#define LOGPOS_MARKS 16   /* places kept while one log is read */
+
+struct dashdata_logcache {
+	struct logpos v[LOGPOS_SLOTS];
+	uint64_t clock;
+};
+
+struct dashdata_logcache *dashdata_logcache_new(void)
+{
+	return xcalloc(1, sizeof(struct dashdata_logcache));
+}
+
+void dashdata_logcache_free(struct dashdata_logcache **lc)
+{
+	free(*lc);
+	*lc = NULL;
+}
+
+static struct logpos *logpos_find(struct dashdata_logcache *lc, int64_t job,
+				  int attempt)
+{
+	for (size_t i = 0; lc && i < LOGPOS_SLOTS; i++)
+		if (lc->v[i].job == job && lc->v[i].attempt == attempt)
+			return &lc->v[i];
+	return NULL;
+}
+
+/* The slot of (job, attempt), or the oldest one, taken over. */
+static struct logpos *logpos_take(struct dashdata_logcache *lc, int64_t job,
+				  int attempt)
+{
+	struct logpos *p = logpos_find(lc, job, attempt), *old = &lc->v[0];
+
+	for (size_t i = 1; !p && i < LOGPOS_SLOTS; i++)
+		if (lc->v[i].used < old->used)
+			old = &lc->v[i];
+	if (!p)
+		p = old;
+	*p = (struct logpos){.job = job, .attempt = attempt};
+	p->used = ++lc->clock;
+	return p;
+}
+
+/* A log as it streams out of the store: into the page's tail and, for a
+ * job that has ended, the raw file. */
+struct log_sink {
+	struct dash_log_tail tail;
+	struct dash_log_file *file; /* NULL: no raw file this time */
+	int64_t next_seq;           /* the chunk that should come next */
+	int gap;                    /* one did not: no place is kept past
+				       it (the missing one may come yet) */
+	struct logpos marks[LOGPOS_MARKS]; /* places read past, in order */
+	size_t n_marks;
 };
 
 static void on_log_chunk(void *ud, int64_t seq, int stream, const void *data,
 			 size_t len)
 {
-	struct log_read *lr = ud;
-	struct dash_log_piece *p;
-	size_t off = lr->text.len;
+	struct log_sink *ls = ud;
 	char marker[96];
 
-	(void)seq;
 	if (stream == STORE_LOG_CUT) {
 		snprintf(marker, sizeof marker, "[rfarm: %zu bytes of log cut here]",
 			 len);
 		data = marker;
 		len = strlen(marker);
 		stream = 0;
+		ls->gap = 1; /* and a cut log is read whole: see logpos */
+	} else {
+		ls->gap |= seq != ls->next_seq;
+		ls->next_seq = seq + 1;
 	}
-	buf_append(&lr->text, data, len);
-	p = xarray_push(&lr->pieces, &lr->n, &lr->cap, sizeof *lr->pieces);
-	*p = (struct dash_log_piece){stream, NULL, len};
-	*(size_t *)xarray_push(&lr->offs, &lr->n_offs, &lr->cap_offs,
-			       sizeof *lr->offs) = off;
+	dash_log_tail_add(&ls->tail, stream, data, len);
+	dashboard_log_file_write(ls->file, stream, data, len);
 }
 
-/* The whole stored log of (job, attempt) into lr. */
-static rc_t log_load(struct dashdata *d, int64_t job, int attempt,
-		     struct log_read *lr)
+/* Keep the place cur (the count so far) while no gap was seen. Places
+ * before the last one that is before the tail are not needed. */
+static void sink_mark(struct log_sink *ls, const struct store_log_cursor *cur)
 {
-	struct store_log_cursor cur = {0, 0};
+	size_t k = 0;
+
+	if (ls->gap)
+		return;
+	while (k + 1 < ls->n_marks &&
+	       ls->marks[k + 1].count.bytes <= ls->tail.skipped.bytes)
+		k++;
+	if (k || ls->n_marks == LOGPOS_MARKS) {
+		k = k ? k : 1;
+		memmove(ls->marks, ls->marks + k, (ls->n_marks - k) * sizeof *ls->marks);
+		ls->n_marks -= k;
+	}
+	ls->marks[ls->n_marks++] = (struct logpos){.cur = *cur,
+						   .count = ls->tail.fed};
+}
+
+/* Stream the stored log of (job, attempt) into ls from cur, LOG_READ_BYTES
+ * at a time: the whole log is never in memory. */
+static rc_t log_stream(struct dashdata *d, int64_t job, int attempt,
+		       struct store_log_cursor cur, struct log_sink *ls)
+{
 	rc_t rc = RC_OK;
 
-	buf_init(&lr->text, 0, 0);
+	ls->next_seq = cur.seq;
 	/* Each read moves the cursor on by at least one chunk or ends. */
 	while (attempt > 0) {
 		int64_t seq = cur.seq, off = cur.off;
 
-		rc = store_log_read(d->store, job, attempt, 0, &cur, 1 << 20, 0,
-				    on_log_chunk, lr);
+		rc = store_log_read(d->store, job, attempt, 0, &cur,
+				    LOG_READ_BYTES, 0, on_log_chunk, ls);
 		if (rc || (cur.seq == seq && cur.off == off))
 			break;
+		sink_mark(ls, &cur);
 	}
-	for (size_t i = 0; i < lr->n; i++)
-		lr->pieces[i].data = (const char *)buf_data(&lr->text) + lr->offs[i];
-	return rc ? rc : lr->text.err;
+	return rc;
 }
 
-static void log_free(struct log_read *lr)
+/* Where to start reading a running job's log: after the place its last
+ * page kept, unless something was cut from the log (then the head moved:
+ * read it whole, as a fresh reader would). */
+static struct store_log_cursor log_resume(struct dashdata *d, int64_t job,
+					  int attempt, struct log_sink *ls)
 {
-	buf_free(&lr->text);
-	free(lr->pieces);
-	free(lr->offs);
+	struct logpos *p = logpos_find(d->logcache, job, attempt);
+	int64_t bytes, cut = 1;
+
+	if (!p || store_log_size(d->store, job, attempt, 0, &bytes, &cut) || cut)
+		return (struct store_log_cursor){0, 0};
+	ls->tail.skipped = ls->tail.fed = p->count;
+	return p->cur;
+}
+
+/* After a running job's page: keep the last place before its tail. */
+static void log_keep(struct dashdata *d, int64_t job, int attempt,
+		     struct log_sink *ls)
+{
+	const struct logpos *best = NULL;
+
+	for (size_t i = 0; i < ls->n_marks; i++)
+		if (ls->marks[i].count.bytes <= ls->tail.skipped.bytes)
+			best = &ls->marks[i];
+	if (d->logcache && best) {
+		struct logpos *p = logpos_take(d->logcache, job, attempt);
+
+		p->cur = best->cur;
+		p->count = best->count;
+	}
+}
+
+/* A job that has ended is read whole once more, for its raw log: its
+ * place is not needed any more. */
+static void log_forget(struct dashdata *d, int64_t job, int attempt)
+{
+	struct logpos *p = logpos_find(d->logcache, job, attempt);
+
+	if (p)
+		*p = (struct logpos){0};
 }
 
 /* Which job's attempt holds j's log: a cached job's is the one it was
@@ -490,23 +606,43 @@ static void log_source(struct dashdata *d, const struct store_job *j,
 	}
 }
 
+/*
+ * The job's page shows the tail of its log (bounded, however long the
+ * log); its raw log is streamed to jobs/ID.log once the job has ended.
+ * While it runs the page links the API's log instead: rewriting a growing
+ * raw file on every turn would cost the whole log each time.
+ */
 static rc_t write_job(struct dashdata *d, struct bview *b, size_t i,
 		      struct errbuf *eb)
 {
-	struct log_read lr = {0};
+	struct log_sink *ls = xcalloc(1, sizeof *ls);
+	struct store_log_cursor from = {0, 0};
+	int final = job_state_final(b->jobs[i].state);
 	int64_t job;
 	int attempt;
-	rc_t rc;
+	rc_t rc = RC_OK;
 
+	dash_log_tail_init(&ls->tail, DASH_LOG_TAIL_BYTES);
 	log_source(d, &b->jobs[i], &job, &attempt);
-	rc = log_load(d, job, attempt, &lr);
-	if (rc)
+	if (final) {
+		log_forget(d, job, attempt);
+		rc = dashboard_log_file_open(d->dir, b->jobs[i].id, &ls->file, eb);
+	} else {
+		from = log_resume(d, job, attempt, ls);
+	}
+	if (!rc && (rc = log_stream(d, job, attempt, from, ls)))
 		errbuf_set(eb, "job %lld: cannot read its log", (long long)job);
-	else
-		rc = dashboard_write_job(&d->h, &b->db, &b->dj[i], lr.pieces,
-					 lr.n, d->dir, eb);
+	if (!rc && !final)
+		log_keep(d, job, attempt, ls);
+	if (!rc)
+		rc = dashboard_log_file_close(&ls->file, 1, eb);
+	if (!rc)
+		rc = dashboard_write_job_page(&d->h, &b->db, &b->dj[i], &ls->tail,
+					      d->dir, eb);
 	d->pages++;
-	log_free(&lr);
+	dashboard_log_file_close(&ls->file, 0, NULL);
+	dash_log_tail_free(&ls->tail);
+	free(ls);
 	return rc;
 }
 
@@ -686,7 +822,8 @@ rc_t dashdata_buildlets(struct dashdata *d, struct errbuf *eb)
 			.host_type = b[i].host_type,
 			.capacity = b[i].capacity,
 			.version = b[i].version,
-			.last_seen_ms = b[i].last_seen_ms,
+			.last_seen_ms = d->last_seen ? d->last_seen(d->ud,
+				b[i].name, b[i].last_seen_ms) : b[i].last_seen_ms,
 			.drained = b[i].drained,
 		};
 		v[k].platforms = json_strings(b[i].platforms, &keep,

@@ -32,10 +32,20 @@ struct dashdata {
 	 * "open"), NULL if it has no session. NULL offline: nothing is
 	 * connected. */
 	const char *(*session_how)(void *ud, const char *name);
-	void *ud;                  /* for session_how */
+	/* When a buildlet was last heard from, given what the store says
+	 * (which lags for a connected one); NULL: the store's. */
+	int64_t (*last_seen)(void *ud, const char *name, int64_t stored);
+	void *ud;                  /* for session_how, last_seen */
+	/* Where running jobs' pages counted their logs to, so the next
+	 * page of one reads on from there (NULL: every page reads its
+	 * log from the start). The coordinator keeps one across turns. */
+	struct dashdata_logcache *logcache;
 	size_t pages;              /* pages written so far (a page and its
 				      twin, .json or .log, count as one) */
 };
+
+struct dashdata_logcache *dashdata_logcache_new(void);
+void dashdata_logcache_free(struct dashdata_logcache **lc);
 
 /* Fill d->h: queued jobs from the store, now_ms, and connected. */
 void dashdata_header(struct dashdata *d, int connected, int64_t now_ms);
@@ -56,7 +66,9 @@ int dashdata_page_of(struct dashdata *d, int64_t build);
  * RC_NOT_FOUND if there is no such build. */
 rc_t dashdata_build(struct dashdata *d, int64_t id, int jobs,
 		    int64_t *commit, struct errbuf *eb);
-/* jobs/ID.html and .log. *build (may be NULL) gets its build id and
+/* jobs/ID.html (the tail of the log, DASH_LOG_TAIL_BYTES) and, once the
+ * job has ended, jobs/ID.log (the whole log, streamed; while it runs the
+ * API serves it and the page links there). *build (may be NULL) gets its build id and
  * *final whether it has ended. RC_NOT_FOUND if there is no such job. */
 rc_t dashdata_job(struct dashdata *d, int64_t id, int64_t *build, int *final,
 		  struct errbuf *eb);

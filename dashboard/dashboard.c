@@ -9,6 +9,8 @@
  */
 #include "dashboard.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,34 +149,24 @@ out:
 	return rc;
 }
 
-rc_t dashboard_write_job(const struct dash_header *h,
-			 const struct dash_build *b, const struct dash_job *j,
-			 const struct dash_log_piece *log, size_t n_pieces,
-			 const char *dir, struct errbuf *eb)
+rc_t dashboard_write_job_page(const struct dash_header *h,
+			      const struct dash_build *b,
+			      const struct dash_job *j,
+			      const struct dash_log_tail *t, const char *dir,
+			      struct errbuf *eb)
 {
 	struct buf page;
 	char name[48];
 	rc_t rc;
 
 	buf_init(&page, 0, 0);
-	if (!h || !j) {
+	if (!h || !j || !t) {
 		errbuf_set(eb, "dashboard: no job to write");
 		rc = RC_INVALID;
 		goto out;
 	}
-	/* The raw log first: the page links to it. */
-	snprintf(name, sizeof name, "%" PRId64 ".log", j->id);
-	rc = dashboard_render_log_text(log, n_pieces, &page);
-	if (rc) {
-		render_failed(rc, "jobs", name, eb);
-		goto out;
-	}
-	rc = write_buf(dir, "jobs", name, &page, eb);
-	if (rc)
-		goto out;
-	buf_reset(&page);
 	snprintf(name, sizeof name, "%" PRId64 ".html", j->id);
-	rc = dashboard_render_job(h, b, j, log, n_pieces, &page);
+	rc = dashboard_render_job_tail(h, b, j, t, &page);
 	if (rc) {
 		render_failed(rc, "jobs", name, eb);
 		goto out;
@@ -182,6 +174,127 @@ rc_t dashboard_write_job(const struct dash_header *h,
 	rc = write_buf(dir, "jobs", name, &page, eb);
 out:
 	buf_free(&page);
+	return rc;
+}
+
+rc_t dashboard_write_job(const struct dash_header *h,
+			 const struct dash_build *b, const struct dash_job *j,
+			 const struct dash_log_piece *log, size_t n_pieces,
+			 const char *dir, struct errbuf *eb)
+{
+	struct dash_log_file *f = NULL;
+	struct dash_log_tail t;
+	rc_t rc;
+
+	if (!h || !j || (!log && n_pieces)) {
+		errbuf_set(eb, "dashboard: no job to write");
+		return RC_INVALID;
+	}
+	dash_log_tail_init(&t, 0);
+	/* The raw log first: the page links to it. */
+	rc = dashboard_log_file_open(dir, j->id, &f, eb);
+	for (size_t i = 0; !rc && i < n_pieces; i++) {
+		dashboard_log_file_write(f, log[i].stream, log[i].data,
+					 log[i].len);
+		dash_log_tail_add(&t, log[i].stream, log[i].data, log[i].len);
+	}
+	if (!rc)
+		rc = dashboard_log_file_close(&f, 1, eb);
+	if (!rc)
+		rc = dashboard_write_job_page(h, b, j, &t, dir, eb);
+	dashboard_log_file_close(&f, 0, NULL);
+	dash_log_tail_free(&t);
+	return rc;
+}
+
+/* A raw log being written: a temporary file renamed into place. */
+struct dash_log_file {
+	FILE *fp;
+	char *tmp, *path;
+};
+
+rc_t dashboard_log_file_open(const char *dir, int64_t id,
+			     struct dash_log_file **f, struct errbuf *eb)
+{
+	struct dash_log_file *lf = NULL;
+	char *d = NULL;
+	int fd = -1;
+	rc_t rc = RC_INVALID;
+
+	*f = NULL;
+	if (!dir || !dir[0]) {
+		errbuf_set(eb, "dashboard: no output directory");
+		goto out;
+	}
+	d = xasprintf("%s/jobs", dir);
+	rc = fs_mkdirs(d, DASH_DIR_MODE, eb);
+	if (rc)
+		goto out;
+	lf = xcalloc(1, sizeof *lf);
+	lf->path = xasprintf("%s/%" PRId64 ".log", d, id);
+	lf->tmp = xasprintf("%s.tmp.%ld", lf->path, (long)getpid());
+	fd = open(lf->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  DASH_FILE_MODE);
+	if (fd < 0 || !(lf->fp = fdopen(fd, "w"))) {
+		errbuf_set(eb, "create %s: %s", lf->tmp, strerror(errno));
+		rc = RC_IO;
+		goto out;
+	}
+	fd = -1; /* the FILE has it */
+	*f = lf;
+	lf = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (lf) {
+		unlink(lf->tmp);
+		free(lf->tmp);
+		free(lf->path);
+		free(lf);
+	}
+	free(d);
+	return rc;
+}
+
+void dashboard_log_file_write(struct dash_log_file *f, int stream,
+			      const void *data, size_t len)
+{
+	const char *p = data;
+
+	if (!f || !f->fp)
+		return;
+	/* A cut marker stands on its own line, as in the API's stream. */
+	if (stream == 0 && !(len && p && p[0] == '\n'))
+		fputc('\n', f->fp);
+	if (len && p)
+		fwrite(p, 1, len, f->fp);
+	if (stream == 0 && !(len && p && p[len - 1] == '\n'))
+		fputc('\n', f->fp);
+}
+
+rc_t dashboard_log_file_close(struct dash_log_file **f, int commit,
+			      struct errbuf *eb)
+{
+	struct dash_log_file *lf = *f;
+	rc_t rc = RC_OK;
+	int bad;
+
+	if (!lf)
+		return RC_OK;
+	*f = NULL;
+	bad = ferror(lf->fp);
+	if ((fclose(lf->fp) || bad) && commit) {
+		errbuf_set(eb, "write %s: %s", lf->tmp, strerror(errno));
+		rc = RC_IO;
+	} else if (commit && rename(lf->tmp, lf->path) < 0) {
+		errbuf_set(eb, "rename %s: %s", lf->path, strerror(errno));
+		rc = RC_IO;
+	}
+	if (!commit || rc)
+		unlink(lf->tmp);
+	free(lf->tmp);
+	free(lf->path);
+	free(lf);
 	return rc;
 }
 

@@ -31,6 +31,12 @@
  *     data-state="STATE">, one <span id="Ln" class="out|err|cut"> per line
  *     (n from 1); while the job is not final live.js follows
  *     /api/v1/jobs/ID/log?follow=1 and appends lines the same way.
+ *     A long log shows only its end (DASH_LOG_TAIL_BYTES, from a line's
+ *     start) after <p id="skipped">, saying what is left out: its lines
+ *     keep their true n, and the pre has class="from" and each line
+ *     link data-n="n". data-bytes and data-lines count the whole log.
+ *     jobs/ID.log is written once the job has ended; until then the page
+ *     links the API's log as its raw log.
  *
  * Everything from users or builds is escaped; every function here is pure
  * (no I/O, no clock) except the dashboard_write_* ones.
@@ -183,6 +189,45 @@ struct dash_log_piece {
 	size_t len;
 };
 
+#define DASH_LOG_TAIL_BYTES (1024 * 1024) /* log bytes a job page shows */
+#define DASH_LOG_TAIL_LINES 20000         /* and lines: markup per line
+					     outweighs a short line */
+
+/* A stretch of a log as a job page counts it. */
+struct dash_log_count {
+	int64_t bytes; /* raw bytes, as jobs/ID.log and the API have them */
+	int64_t lines; /* lines begun */
+	int open;      /* the last of them has no newline yet */
+};
+
+/* A kept piece of a dash_log_tail: data at text offset off. */
+struct dash_tail_piece {
+	int stream;
+	size_t off, len;
+};
+
+/*
+ * The end of a job's log, collected as the log streams by in bounded
+ * memory: fed every piece in order, it keeps the last cap bytes and at
+ * most DASH_LOG_TAIL_LINES lines (in at most cap / 16 pieces) and counts what
+ * went before, in raw bytes (as jobs/ID.log and the API have them) and in
+ * lines (as the page numbers them), so the page can show the tail with
+ * its true line numbers and live.js can follow on from data-bytes.
+ */
+struct dash_log_tail {
+	size_t cap;                    /* bytes kept */
+	size_t max_lines;              /* lines kept (DASH_LOG_TAIL_LINES) */
+	struct buf text;               /* kept bytes from start (the front
+					  is dropped now and then) */
+	size_t start;
+	struct dash_tail_piece *v;     /* kept pieces from first */
+	size_t first, n, cap_v;
+	size_t kept;                   /* bytes in pieces first..n */
+	size_t kept_lines;             /* newlines and cut markers in them */
+	struct dash_log_count skipped; /* the log before the kept bytes */
+	struct dash_log_count fed;     /* all of it, up to the last piece */
+};
+
 struct dash_buildlet {
 	const char *name;
 	const char *host_type;
@@ -219,6 +264,20 @@ rc_t dashboard_render_job(const struct dash_header *h,
 			  const struct dash_build *b, const struct dash_job *j,
 			  const struct dash_log_piece *log, size_t n_pieces,
 			  struct buf *out);
+/* Collect a log's tail: init (cap 0: DASH_LOG_TAIL_BYTES), add every
+ * piece in order (stream as in dash_log_piece), free. To go on from the
+ * middle of a log, set skipped and fed to the count of what is before it
+ * first. */
+void dash_log_tail_init(struct dash_log_tail *t, size_t cap);
+void dash_log_tail_add(struct dash_log_tail *t, int stream, const void *data,
+		       size_t len);
+void dash_log_tail_free(struct dash_log_tail *t);
+/* A job page showing the tail t holds, with a note on what it leaves out
+ * (dashboard_render_job collects the pieces it is given the same way). */
+rc_t dashboard_render_job_tail(const struct dash_header *h,
+			       const struct dash_build *b,
+			       const struct dash_job *j,
+			       const struct dash_log_tail *t, struct buf *out);
 /* The raw text of a log (what jobs/ID.log holds): pieces in order, cut
  * markers included. */
 rc_t dashboard_render_log_text(const struct dash_log_piece *log,
@@ -258,6 +317,23 @@ rc_t dashboard_write_job(const struct dash_header *h,
 			 const struct dash_build *b, const struct dash_job *j,
 			 const struct dash_log_piece *log, size_t n_pieces,
 			 const char *dir, struct errbuf *eb);
+/* jobs/ID.html alone, from a collected tail. */
+rc_t dashboard_write_job_page(const struct dash_header *h,
+			      const struct dash_build *b,
+			      const struct dash_job *j,
+			      const struct dash_log_tail *t, const char *dir,
+			      struct errbuf *eb);
+/* jobs/ID.log written as the log streams by, through a bounded buffer:
+ * open, write each piece (cut markers framed as in the raw text), then
+ * close with commit set to rename it into place (or not: it is dropped).
+ * close clears *f and may be called with *f NULL. */
+struct dash_log_file;
+rc_t dashboard_log_file_open(const char *dir, int64_t id,
+			     struct dash_log_file **f, struct errbuf *eb);
+void dashboard_log_file_write(struct dash_log_file *f, int stream,
+			      const void *data, size_t len);
+rc_t dashboard_log_file_close(struct dash_log_file **f, int commit,
+			      struct errbuf *eb);
 rc_t dashboard_write_buildlets(const struct dash_header *h,
 			       const struct dash_buildlet *v, size_t n,
 			       const char *dir, struct errbuf *eb);

@@ -9,6 +9,8 @@
 //     failing line as a <span id="Ln" class="err">;
 //   - a running job's page grows its log without a reload (live.js), each
 //     line once and in order;
+//   - a long log's page shows its end with the true line numbers (drawn
+//     from data-n) and live.js numbers the lines it appends the same way;
 //   - no page logs a console error, throws, or trips the
 //     Content-Security-Policy, which the coordinator must send, strict;
 //   - the index and the job page work with JavaScript off.
@@ -437,6 +439,48 @@ async function liveLog(ctx, platform) {
 	return problems;
 }
 
+// A long log's page shows only its end, numbered as in the whole log,
+// and live.js follows it on from there with the right numbers.
+async function longLog(ctx, platform) {
+	const problems = [];
+	const ROWS = 25000; // over the page's 20,000 lines
+	const script = `seq -f 'row %05.0f' 1 ${ROWS}; i=1; while [ $i -le 10 ]; do echo "more $i"; i=$((i+1)); sleep 0.5; done`;
+	const id = await submit(platform, script);
+	const tailed = await waitFor(15000, async () => {
+		const r = await fetch(`${URL_}/jobs/${id}.html`, { signal: AbortSignal.timeout(5000) });
+		const t = await r.text();
+		return t.includes('id="skipped"') && t.includes('data-state="running"');
+	});
+	if (!check(`the running long job's page shows the end of its log`, tailed))
+		return problems;
+	const page = await ctx.newPage();
+	await watch(page, problems);
+	await page.goto(`${URL_}/jobs/${id}.html`, { timeout: 15000 });
+	const number = async (loc) => loc.locator('a.ln').evaluate(
+		(a) => getComputedStyle(a, '::before').content.replace(/"/g, ''));
+	const first = page.locator('#log > span').first();
+	const firstId = await first.getAttribute('id');
+	const n = Number((firstId || '').slice(1));
+	check(`the first line shown is not the first (${firstId})`, n > 1);
+	const text = (await first.innerText()).trim();
+	check(`it is row ${n} of the log`, text === `row ${String(n).padStart(5, '0')}`, `"${text}"`);
+	const shown = await number(first);
+	check(`its number is drawn as ${n}`, shown === String(n), `"${shown}"`);
+	check('the page says what it leaves out', (await page.locator('#skipped').count()) === 1);
+	// Lines live.js appends keep the true numbers.
+	const more = page.locator('#log > span', { hasText: /^\s*more 8\s*$/ });
+	if (check('live.js appends the lines that follow', await waitFor(15000, async () =>
+		(await more.count().catch(() => 0)) > 0))) {
+		const mid = await more.first().getAttribute('id').catch(() => null);
+		check(`"more 8" is line ${ROWS + 8}`, mid === `L${ROWS + 8}`, `id="${mid}"`);
+		const drawn = await number(more.first()).catch(() => '');
+		check(`and is numbered ${ROWS + 8}`, drawn === String(ROWS + 8), `"${drawn}"`);
+	}
+	await waitJob(id, 20000);
+	await page.close();
+	return problems;
+}
+
 // Without JavaScript the index and the job page still show what matters.
 async function noScript(browser, passId, failId) {
 	const ctx = await browser.newContext({ javaScriptEnabled: false });
@@ -486,6 +530,7 @@ async function main() {
 	ctx.setDefaultTimeout(15000);
 	let problems = await matrixAndFailedLog(ctx, passId, failId);
 	problems = problems.concat(await liveLog(ctx, platform));
+	problems = problems.concat(await longLog(ctx, platform));
 	await noScript(browser, passId, failId);
 	check('no console errors, uncaught exceptions or CSP violations', problems.length === 0,
 		'\n  ' + problems.join('\n  '));

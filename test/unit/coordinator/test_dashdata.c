@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "buf.h"
 #include "dashdata.h"
 #include "fsutil.h"
 #include "store.h"
@@ -209,6 +210,24 @@ static char *page(struct fx *f, const char *fmt, ...)
 	return text;
 }
 
+/* Whether out/NAME (printf-style) is there. */
+static int exists(struct fx *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int exists(struct fx *f, const char *fmt, ...)
+{
+	char name[128], *path;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof name, fmt, ap);
+	va_end(ap);
+	path = xasprintf("%s/%s", f->out, name);
+	r = access(path, F_OK) == 0;
+	free(path);
+	return r;
+}
+
 static void has(const char *text, const char *needle)
 {
 	if (!strstr(text, needle)) {
@@ -254,7 +273,11 @@ static void test_every_page_written(void **state)
 	free(page(f, "builds/%lld.json", (long long)f->build_live));
 	for (size_t i = 0; i < sizeof jobs / sizeof *jobs; i++) {
 		free(page(f, "jobs/%lld.html", (long long)jobs[i]));
-		free(page(f, "jobs/%lld.log", (long long)jobs[i]));
+		/* The raw log once the job has ended; before, the API's. */
+		if (i < 3)
+			free(page(f, "jobs/%lld.log", (long long)jobs[i]));
+		else
+			assert_false(exists(f, "jobs/%lld.log", (long long)jobs[i]));
 	}
 	/* 2 builds: one index page, 2 builds, 7 jobs, 3 lists, and
 	 * repos/index.html (no repository). */
@@ -314,7 +337,8 @@ static void test_job_pages(void **state)
 	char *raw = page(f, "jobs/%lld.log", (long long)f->passed);
 	char *cached = page(f, "jobs/%lld.html", (long long)f->cached);
 	char *capped = page(f, "jobs/%lld.html", (long long)f->capped);
-	char *capped_raw = page(f, "jobs/%lld.log", (long long)f->capped);
+	char *api = xasprintf("<a href=\"/api/v1/jobs/%lld/log\">raw log</a>",
+			      (long long)f->capped);
 
 	has(ok, "id=\"L1\" class=\"out\"");
 	has(ok, "id=\"L2\" class=\"err\"");
@@ -327,14 +351,15 @@ static void test_job_pages(void **state)
 	has(cached, "compiling &lt;b&gt;");
 	has(capped, "class=\"cut\"");
 	has(capped, "bytes of log cut here]");
-	has(capped_raw, "bytes of log cut here]");
-	has(capped_raw, "aaaa");
-	has(capped_raw, "jjjj");
+	/* It still runs: its raw log is the API's. */
+	has(capped, api);
+	has(capped, "aaaa");
+	has(capped, "jjjj");
 	free(ok);
 	free(raw);
 	free(cached);
 	free(capped);
-	free(capped_raw);
+	free(api);
 }
 
 static void test_queue_page(void **state)
@@ -387,6 +412,178 @@ static void test_page_of(void **state)
 
 	assert_int_equal(dashdata_page_of(&f->d, f->build_live), 1);
 	assert_int_equal(dashdata_page_of(&f->d, f->build_ok), 1);
+}
+
+/* ---- a log far longer than a page shows ------------------------------ */
+
+#define BIG_LINES 300000 /* of 27 bytes: 8.1 MB, about eight tails */
+#define BIG_CHUNK 65536  /* bytes per stored chunk, as a buildlet's pipe */
+
+/* Line i (from 1) of the big log; stderr every 7th line. */
+static size_t big_line(char *out, int64_t i)
+{
+	return (size_t)snprintf(out, 40, "%s line %010lld ......\n",
+				i % 7 ? "out" : "ERR", (long long)i);
+}
+
+/* The big log in chunks of BIG_CHUNK of one stream each (a chunk ends
+ * where the stream changes), into the store and into want. */
+static void big_log(struct store *s, int64_t job, struct buf *want)
+{
+	struct buf chunk;
+	int64_t seq = 0, cut;
+	int stream = 1;
+	char line[40];
+
+	buf_init(&chunk, 0, 0);
+	for (int64_t i = 1; i <= BIG_LINES + 1; i++) {
+		size_t n = i <= BIG_LINES ? big_line(line, i) : 0;
+		int st = i % 7 ? 1 : 2;
+
+		if (chunk.len && (i > BIG_LINES || st != stream ||
+				  chunk.len + n > BIG_CHUNK)) {
+			assert_int_equal(store_log_append(s, job, 1, seq++, stream,
+							  buf_data(&chunk), chunk.len,
+							  0, &cut), RC_OK);
+			buf_reset(&chunk);
+		}
+		stream = st;
+		buf_append(&chunk, line, n);
+		buf_append(want, line, n);
+	}
+	buf_free(&chunk);
+}
+
+/* An 8.1 MB log: the page shows its last DASH_LOG_TAIL_BYTES from a line's
+ * start, numbered as in the whole log, says what it leaves out and stays
+ * small; the raw file is the whole log byte for byte. */
+static void test_big_log(void **state)
+{
+	struct fx *f = *state;
+	struct errbuf eb = {""};
+	struct buf want;
+	int64_t build, job, first, bytes, ll;
+	char *html, *raw, *path, needle[160], line[40];
+	size_t len;
+
+	buf_init(&want, 0, 0);
+	assert_int_equal(store_build_insert(f->s, NOW, 0, "{\"script\":\"yes\"}",
+					    &build), RC_OK);
+	assert_int_equal(store_job_insert(f->s, build, "linux/amd64", "[]", 0, NOW,
+					  &job), RC_OK);
+	assert_int_equal(store_job_dispatch(f->s, job, 1, "b1", NOW + 10), RC_OK);
+	assert_int_equal(store_job_started(f->s, job, 1, NOW + 20), RC_OK);
+	big_log(f->s, job, &want);
+	bytes = (int64_t)want.len;
+	ll = (int64_t)big_line(line, 1);
+
+	/* Running: the page, no raw file. */
+	assert_int_equal(dashdata_job(&f->d, job, NULL, NULL, &eb), RC_OK);
+	assert_false(exists(f, "jobs/%lld.log", (long long)job));
+	html = page(f, "jobs/%lld.html", (long long)job);
+	assert_true(strlen(html) < 3 * DASH_LOG_TAIL_BYTES);
+	snprintf(needle, sizeof needle, "<a href=\"/api/v1/jobs/%lld/log\">raw "
+		 "log</a> has them all", (long long)job);
+	has(html, needle);
+	free(html);
+
+	assert_int_equal(store_job_finish(f->s, job, 1, JOB_PASSED, 0, 0, 1500, "",
+					  NOW + 2000), RC_OK);
+	assert_int_equal(dashdata_job(&f->d, job, NULL, NULL, &eb), RC_OK);
+	html = page(f, "jobs/%lld.html", (long long)job);
+	/* Lines of one length: the first whole line in the last cap bytes,
+	 * or of the last DASH_LOG_TAIL_LINES lines if that is later. */
+	first = (bytes - DASH_LOG_TAIL_BYTES + ll - 1) / ll + 1;
+	if (first < BIG_LINES - DASH_LOG_TAIL_LINES + 1)
+		first = BIG_LINES - DASH_LOG_TAIL_LINES + 1;
+	assert_true(strlen(html) < 3 * DASH_LOG_TAIL_BYTES);
+	snprintf(needle, sizeof needle, "its first %lld bytes (%lld lines) are "
+		 "left out here; the <a href=\"%lld.log\">raw log</a>",
+		 (long long)((first - 1) * ll), (long long)first - 1, (long long)job);
+	has(html, needle);
+	big_line(line, first);
+	line[strlen(line) - 1] = '\0';
+	snprintf(needle, sizeof needle, "<span id=\"L%lld\" class=\"%s\"><a "
+		 "class=\"ln\" href=\"#L%lld\" data-n=\"%lld\"></a>%s\n</span>",
+		 (long long)first, first % 7 ? "out" : "err", (long long)first,
+		 (long long)first, line);
+	has(html, needle);
+	snprintf(needle, sizeof needle, "id=\"L%lld\"", (long long)first - 1);
+	lacks(html, needle);
+	snprintf(needle, sizeof needle, "data-bytes=\"%lld\" data-lines=\"%d\" "
+		 "data-open=\"0\" class=\"from\">", (long long)bytes, BIG_LINES);
+	has(html, needle);
+	big_line(line, BIG_LINES);
+	line[strlen(line) - 1] = '\0';
+	has(html, line);
+	free(html);
+
+	/* The raw log, whole. */
+	path = xasprintf("%s/jobs/%lld.log", f->out, (long long)job);
+	assert_int_equal(fs_read_all(path, 64 << 20, &raw, &len, NULL), RC_OK);
+	assert_int_equal(len, want.len);
+	assert_memory_equal(raw, buf_data(&want), len);
+	free(raw);
+	free(path);
+	buf_free(&want);
+}
+
+/* A running job's log growing in steps, its page written after each
+ * with a log cache (reading on from where the last page counted to) and
+ * without (reading it all): the pages are the same. */
+static void test_big_log_resume(void **state)
+{
+	struct fx *f = *state;
+	struct dashdata cached = f->d, fresh = f->d;
+	struct errbuf eb = {""};
+	int64_t build, job, seq = 0, cut, line = 1;
+	char *a, *b, text[200];
+
+	cached.logcache = dashdata_logcache_new();
+	fresh.logcache = NULL;
+	assert_int_equal(store_build_insert(f->s, NOW, 0, "{\"script\":\"yes\"}",
+					    &build), RC_OK);
+	assert_int_equal(store_job_insert(f->s, build, "linux/amd64", "[]", 0, NOW,
+					  &job), RC_OK);
+	assert_int_equal(store_job_dispatch(f->s, job, 1, "b1", NOW + 10), RC_OK);
+	assert_int_equal(store_job_started(f->s, job, 1, NOW + 20), RC_OK);
+	for (int step = 0; step < 6; step++) {
+		struct buf chunk;
+
+		buf_init(&chunk, 0, 0);
+		/* About 700 KB a step, lines of 1 to 120 bytes, a chunk every
+		 * 30000 bytes (inside a line), every third on stderr. */
+		while (chunk.len < 700000) {
+			int n = snprintf(text, sizeof text, "%lld %.*s\n",
+					 (long long)line, (int)(line * 37 % 110),
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxx");
+
+			buf_append(&chunk, text, (size_t)n);
+			line++;
+		}
+		for (size_t at = 0; at < chunk.len; at += 30000, seq++) {
+			size_t n = chunk.len - at < 30000 ? chunk.len - at : 30000;
+
+			assert_int_equal(store_log_append(f->s, job, 1, seq,
+							  seq % 3 == 2 ? 2 : 1,
+							  buf_data(&chunk) + at, n, 0,
+							  &cut), RC_OK);
+		}
+		buf_free(&chunk);
+		assert_int_equal(dashdata_job(&cached, job, NULL, NULL, &eb), RC_OK);
+		a = page(f, "jobs/%lld.html", (long long)job);
+		assert_int_equal(dashdata_job(&fresh, job, NULL, NULL, &eb), RC_OK);
+		b = page(f, "jobs/%lld.html", (long long)job);
+		assert_string_equal(a, b);
+		if (step > 1)
+			has(a, "id=\"skipped\"");
+		free(a);
+		free(b);
+	}
+	dashdata_logcache_free(&cached.logcache);
+	assert_null(cached.logcache);
 }
 
 /* ---- repositories: a second fixture ----------------------------------- */
@@ -626,6 +823,8 @@ int main(void)
 		cmocka_unit_test(test_failures_page),
 		cmocka_unit_test(test_buildlets_page),
 		cmocka_unit_test(test_page_of),
+		cmocka_unit_test(test_big_log),
+		cmocka_unit_test(test_big_log_resume),
 	};
 
 	const struct CMUnitTest repo_tests[] = {

@@ -609,7 +609,11 @@ static void test_job_log_lines(void **state)
 			 "\"#L6\"></a>tail</span></pre>");
 	assert_lacks(page, FFFD);
 	assert_lacks(page, "id=\"L7\"");
-	assert_has(page, "<a href=\"72.log\">raw log</a>");
+	/* Running: no raw file yet, the API has the log. */
+	assert_has(page, "<a href=\"/api/v1/jobs/72/log\">raw log</a>");
+	assert_lacks(page, "72.log");
+	assert_lacks(page, "id=\"skipped\"");
+	assert_lacks(page, "data-n=");
 	assert_has(page, "<p id=\"live\" class=\"live\" hidden></p>");
 	assert_has(page, "<script src=\"../live.js\" defer></script>");
 	assert_has(page, "<a href=\"../builds/7.html\">Build #7</a>");
@@ -705,6 +709,196 @@ static void test_job_header(void **state)
 	assert_has(page, "<dt>Waiting for</dt><dd>no buildlet for "
 			 "freebsd/riscv64</dd>");
 	free(page);
+}
+
+/* ---- the tail of a long log ------------------------------------------- */
+
+#define TAIL_LINE 60 /* bytes per line of the long log: the byte cap
+			 * comes before the line cap */
+
+/* Line i (from 1) of the long log, TAIL_LINE bytes with its newline. */
+static void tail_line(char *out, int64_t i)
+{
+	snprintf(out, TAIL_LINE + 1, "%-*s\n", TAIL_LINE - 1, "");
+	memcpy(out, "line ", 5);
+	snprintf(out + 5, 16, "%010lld", (long long)i);
+	out[15] = ' ';
+}
+
+/* A 20 MB log, 20 times the tail, fed in pieces of odd sizes (lines cut
+ * anywhere, every 5th piece on stderr): the collector stays small, the
+ * page shows the last cap bytes from a line's start with the true line
+ * numbers, says what it left out, and its size does not grow with the
+ * log. */
+static void test_job_log_tail(void **state)
+{
+	const int64_t lines = 20 * DASH_LOG_TAIL_BYTES / TAIL_LINE;
+	const int64_t bytes = lines * TAIL_LINE;
+	struct dash_log_tail t;
+	struct fixture f;
+	struct dash_job j;
+	struct buf text;
+	size_t at = 0, piece = 0;
+	int64_t first;
+	char *page, line[TAIL_LINE + 1], want[200];
+
+	(void)state;
+	fixture_init(&f);
+	j = f.jobs7[0]; /* passed */
+	buf_init(&text, 0, 0);
+	for (int64_t i = 1; i <= lines; i++) {
+		tail_line(line, i);
+		buf_append(&text, line, TAIL_LINE);
+		/* Feed what is there in pieces of 1..9000 bytes. */
+		while (text.len - at > 9000 || (i == lines && at < text.len)) {
+			size_t n = 1 + (piece * 7919) % 9000;
+
+			if (n > text.len - at)
+				n = text.len - at;
+			if (!at && piece == 0)
+				dash_log_tail_init(&t, 0);
+			dash_log_tail_add(&t, piece % 5 == 4 ? 2 : 1,
+					  buf_data(&text) + at, n);
+			at += n;
+			piece++;
+			/* Bounded memory, whatever has gone by. */
+			assert_true(t.text.cap <= 4 * DASH_LOG_TAIL_BYTES);
+			assert_true(t.cap_v <= DASH_LOG_TAIL_BYTES / 8);
+		}
+		if (at > (1 << 20)) {
+			buf_consume(&text, at);
+			at = 0;
+		}
+	}
+	buf_free(&text);
+	page = RENDER(dashboard_render_job_tail(&hdr, &f.builds[0], &j, &t, &b_));
+	dash_log_tail_free(&t);
+	assert_true(strlen(page) < 4 * DASH_LOG_TAIL_BYTES);
+	/* The first line that starts in the last cap bytes, or of the last
+	 * DASH_LOG_TAIL_LINES lines if that is later. */
+	first = (bytes - DASH_LOG_TAIL_BYTES + TAIL_LINE - 1) / TAIL_LINE + 1;
+	if (first < lines - DASH_LOG_TAIL_LINES + 1)
+		first = lines - DASH_LOG_TAIL_LINES + 1;
+	snprintf(want, sizeof want, "its first %lld bytes (%lld lines) are left "
+		 "out here; the <a href=\"70.log\">raw log</a> has them all.",
+		 (long long)((first - 1) * TAIL_LINE), (long long)(first - 1));
+	assert_has(page, want);
+	snprintf(want, sizeof want, "href=\"#L%lld\" data-n=\"%lld\"></a>line "
+		 "%010lld ", (long long)first, (long long)first, (long long)first);
+	assert_has(page, want);
+	snprintf(want, sizeof want, "id=\"L%lld\"", (long long)first - 1);
+	assert_lacks(page, want);
+	snprintf(want, sizeof want, "data-bytes=\"%lld\" data-lines=\"%lld\" "
+		 "data-open=\"0\" class=\"from\">", (long long)bytes,
+		 (long long)lines);
+	assert_has(page, want);
+	snprintf(want, sizeof want, "line %010lld ", (long long)lines);
+	assert_has(page, want);
+	assert_lacks(page, "No output");
+	assert_valid_utf8(page);
+	free(page);
+}
+
+/* The <pre id="log"> of a page: its attributes and its lines, with the
+ * tail's own marks (data-n, class="from") taken out. */
+static char *log_body(const char *page)
+{
+	const char *p = strstr(page, "<pre id=\"log\""), *e = strstr(page, "</pre>");
+	struct buf b;
+	char *out;
+
+	assert_non_null(p);
+	assert_non_null(e);
+	buf_init(&b, 0, 0);
+	while (p < e) {
+		const char *q = strstr(p, " data-n=\""), *c = strstr(p, " class=\"from\"");
+		const char *m = q && q < e ? q : NULL;
+
+		if (c && c < e && (!m || c < m)) {
+			buf_append(&b, p, (size_t)(c - p));
+			p = c + strlen(" class=\"from\"");
+		} else if (m) {
+			buf_append(&b, p, (size_t)(m - p));
+			p = strchr(m + 9, '"') + 1;
+		} else {
+			buf_append(&b, p, (size_t)(e - p));
+			p = e;
+		}
+	}
+	out = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return out;
+}
+
+static uint32_t rnd(uint32_t *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (*s >> 16) & 0x7fff;
+}
+
+/* Random logs (both streams, cut markers, long and empty lines) through a
+ * small tail: what the page shows is exactly the end of what the whole
+ * log renders, with the same numbers, data-bytes and data-lines. */
+static void test_job_log_tail_matches_whole(void **state)
+{
+	static const char alphabet[] = "ab<&\n\n\xC3\xA9";
+	struct fixture f;
+	uint32_t seed = 1;
+
+	(void)state;
+	fixture_init(&f);
+	for (int round = 0; round < 300; round++) {
+		struct dash_log_tail whole, tail;
+		char *pw, *pt, *bw, *bt, data[64];
+		const char *attrs_w, *attrs_t, *lines_t;
+		int n_pieces = 1 + (int)(rnd(&seed) % 60);
+
+		dash_log_tail_init(&whole, 0);
+		dash_log_tail_init(&tail, 1 + rnd(&seed) % 300);
+		tail.max_lines = 1 + rnd(&seed) % 12;
+		for (int k = 0; k < n_pieces; k++) {
+			int stream = rnd(&seed) % 10 ? 1 + (int)(rnd(&seed) % 2) : 0;
+			size_t len = rnd(&seed) % (sizeof data);
+
+			if (stream == 0)
+				len = (size_t)snprintf(data, sizeof data, "%s[rfarm: %u bytes "
+						       "of log cut here]%s", rnd(&seed) % 2 ?
+						       "\n" : "", rnd(&seed), rnd(&seed) % 2 ?
+						       "\n" : "");
+			else
+				for (size_t q = 0; q < len; q++)
+					data[q] = alphabet[rnd(&seed) % 6];
+			dash_log_tail_add(&whole, stream, data, len);
+			dash_log_tail_add(&tail, stream, data, len);
+		}
+		pw = RENDER(dashboard_render_job_tail(&hdr, NULL, &f.jobs7[2],
+						      &whole, &b_));
+		pt = RENDER(dashboard_render_job_tail(&hdr, NULL, &f.jobs7[2],
+						      &tail, &b_));
+		bw = log_body(pw);
+		bt = log_body(pt);
+		/* Same attributes: the end of the log is the same. */
+		attrs_w = strchr(bw, '>');
+		attrs_t = strchr(bt, '>');
+		assert_int_equal(attrs_w - bw, attrs_t - bt);
+		assert_memory_equal(bw, bt, (size_t)(attrs_w - bw));
+		/* The lines shown end the whole log's lines. A first line shown
+		 * from its middle is left out of the comparison. */
+		lines_t = attrs_t + 1;
+		if (strstr(pt, "and the start of the next"))
+			lines_t = strstr(lines_t + 1, "<span id=\"L") ?
+				  strstr(lines_t + 1, "<span id=\"L") : lines_t + strlen(lines_t);
+		assert_true(strlen(attrs_w + 1) >= strlen(lines_t));
+		assert_string_equal(attrs_w + 1 + strlen(attrs_w + 1) - strlen(lines_t),
+				    lines_t);
+		assert_valid_utf8(pt);
+		free(bw);
+		free(bt);
+		free(pw);
+		free(pt);
+		dash_log_tail_free(&whole);
+		dash_log_tail_free(&tail);
+	}
 }
 
 /* ---- buildlets, queue, failures ---------------------------------------- */
@@ -1417,6 +1611,31 @@ static void test_write_everything(void **state)
 	assert_file(dir, "builds/7.json", "\"id\":7,");
 	assert_file(dir, "jobs/70.html", "built\n</span></pre>");
 	assert_file(dir, "jobs/70.log", "built\n");
+	/* A raw log streamed piece by piece, a cut framed on its own line;
+	 * one not committed leaves nothing behind. */
+	{
+		struct dash_log_file *lf = NULL;
+		char *text = NULL;
+		size_t len;
+
+		assert_int_equal(dashboard_log_file_open(dir, 71, &lf, &eb), RC_OK);
+		dashboard_log_file_write(lf, 1, "a", 1);
+		dashboard_log_file_write(lf, 0, "[rfarm: 5 bytes of log cut here]", 32);
+		dashboard_log_file_write(lf, 2, "b\n", 2);
+		assert_int_equal(dashboard_log_file_close(&lf, 1, &eb), RC_OK);
+		assert_null(lf);
+		sub = xasprintf("%s/jobs/71.log", dir);
+		assert_int_equal(fs_read_all(sub, 1 << 20, &text, &len, NULL), RC_OK);
+		assert_string_equal(text, "a\n[rfarm: 5 bytes of log cut here]\nb\n");
+		free(text);
+		free(sub);
+		assert_int_equal(dashboard_log_file_open(dir, 72, &lf, &eb), RC_OK);
+		dashboard_log_file_write(lf, 1, "gone\n", 5);
+		assert_int_equal(dashboard_log_file_close(&lf, 0, NULL), RC_OK);
+		sub = xasprintf("%s/jobs/72.log", dir);
+		assert_int_not_equal(access(sub, F_OK), 0);
+		free(sub);
+	}
 	assert_file(dir, "buildlets.html", "<h1>Buildlets</h1>");
 	assert_file(dir, "queue.html", "Nothing waits.");
 	assert_file(dir, "failures.html", "boom");
@@ -1526,6 +1745,8 @@ int main(void)
 		cmocka_unit_test(test_job_log_lines),
 		cmocka_unit_test(test_job_log_edge_cases),
 		cmocka_unit_test(test_job_header),
+		cmocka_unit_test(test_job_log_tail),
+		cmocka_unit_test(test_job_log_tail_matches_whole),
 		cmocka_unit_test(test_buildlets_page),
 		cmocka_unit_test(test_queue_page),
 		cmocka_unit_test(test_failures_page),
