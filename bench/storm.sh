@@ -10,7 +10,7 @@
 #
 # The swarm reconnects as a real buildlet does (0.25-0.5 s of jitter, the
 # backoff doubling while the coordinator is away, Retry-After honoured).
-# The coordinator keeps its default handshake rate (--max-handshakes 200
+# The coordinator keeps its default handshake rate (--max-handshakes 1000
 # per second, MAX_HS to change it) and per-address cap (the swarm spreads
 # over SOURCE_ADDRS loopback addresses). Bounded: every wait has a limit
 # (BACK_S per restart); about 30 s per restart. Knobs: N, RUNS, PROBES,
@@ -22,7 +22,7 @@ SWARM=${SWARM:-$(dirname "$RFARM")/bench/swarm}
 N=${N:-2000}
 RUNS=${RUNS:-3}
 PROBES=${PROBES:-5}
-MAX_HS=${MAX_HS:-200}
+MAX_HS=${MAX_HS:-1000}
 SOURCE_ADDRS=${SOURCE_ADDRS:-16}
 BACK_S=${BACK_S:-60}
 T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-storm.XXXXXX")

@@ -70,7 +70,7 @@ static const char usage_coordinator[] =
 	"  --io-timeout D      drop a connection stalled mid-request this long\n"
 	"                      (default 30s; quiet log streams are not stalled)\n"
 	"  --max-handshakes N  buildlet sessions admitted per second; the\n"
-	"                      rest are told when to retry (default 200, 0 = no cap)\n"
+	"                      rest are told when to retry (default 1000, 0 = no cap)\n"
 	"\n"
 	"Limits per peer address:\n"
 	"  --max-conns-per-addr N  open connections one address may hold; more\n"

@@ -41,7 +41,7 @@ void coord_config_defaults(struct coord_config *cfg)
 	cfg->default_timeout_s = 3600;
 	cfg->max_attempts = 3;
 	cfg->grace_ms = 120000;
-	cfg->max_handshakes_per_s = 200;
+	cfg->max_handshakes_per_s = 1000;
 	cfg->max_conns_per_addr = 256;
 	cfg->max_header_bytes = 8192;
 	cfg->max_auth_failures = 10;
