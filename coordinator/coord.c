@@ -228,6 +228,7 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	c->blob_dir = xasprintf("%s/blobs", c->data_dir);
 	list_init(&c->sessions);
 	list_init(&c->by_rx);
+	list_init(&c->open);
 	list_init(&c->streams);
 	list_init(&c->absent);
 	c->metrics = metrics_new();

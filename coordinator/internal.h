@@ -39,6 +39,8 @@ struct coord {
 	volatile sig_atomic_t stop; /* set by coord_stop */
 	struct list sessions;       /* struct session, connected buildlets */
 	struct list by_rx;          /* the same, least recently heard first */
+	struct list open;           /* sessions that may have a free slot:
+				       what a scheduler pass looks at */
 	struct list *by_name;       /* session_find's hash chains */
 	size_t n_by_name;           /* chains in by_name (a power of two) */
 	size_t n_named;             /* sessions in by_name: all of sessions */
@@ -106,6 +108,7 @@ struct session {
 	int hello_done;          /* hello received and accepted */
 	int64_t last_rx_ms;      /* monotonic time of the last message */
 	struct list rx_link;     /* in coord->by_rx once hello is done */
+	struct list open_link;   /* in coord->open while it may take a job */
 	struct list name_link;   /* in a coord->by_name chain, likewise */
 	int64_t seen_ms;         /* wall time of the last message */
 	int64_t seen_stored_ms;  /* the last_seen the store has */
@@ -217,6 +220,8 @@ void orch_schedule(struct coord *c);
 /* The buildlets changed (or a job came back to the queue): the next pass
  * reads every queued job's reason again, not only the new jobs'. */
 void orch_replan(struct coord *c);
+/* s finished or gave back an attempt: it may take a job again. */
+void orch_slot_freed(struct coord *c, struct session *s);
 /* A buildlet said hello: record it, reconcile its attempts, welcome it. */
 void orch_on_hello(struct coord *c, struct session *s);
 void orch_on_started(struct coord *c, struct session *s,

@@ -177,14 +177,34 @@ static int dispatch(struct coord *c, struct session *s, const struct store_job *
 
 /* ---- the scheduler pass ---- */
 
-/* One pass: the buildlets that take jobs, and their free slots. */
+/* Buildlets as the scheduler sees them. */
+struct cands {
+	struct sched_candidate *v;
+	struct session **owners;
+	size_t n, cap;
+};
+
+/* Why jobs of one kind wait: the same for every job of that platform,
+ * labels and host type within a pass. */
+struct memo {
+	char *key;
+	enum sched_verdict v;
+};
+
+#define MEMO_MAX 32
+
+/* One pass. It picks among the buildlets with a free slot (c->open),
+ * and reads all of them only to say why a job waits. */
 struct pass {
 	struct coord *c;
-	struct sched_candidate *cand;
-	struct session **owners;
-	size_t n;
-	int free_slots;   /* over all candidates */
-	int seen;         /* queued jobs read so far */
+	struct cands open;       /* buildlets with a free slot */
+	struct cands all;        /* every one that takes jobs, once needed */
+	int all_built;
+	int free_slots;          /* over open */
+	int seen;                /* queued jobs read so far */
+	int full;                /* read every queued job's reason again */
+	struct memo memo[MEMO_MAX];
+	size_t n_memo;
 };
 
 struct queue_copy {
@@ -200,34 +220,164 @@ static int collect_job(void *ud, const struct store_job *j)
 	return 0;
 }
 
-static void pass_candidates(struct pass *p)
+static int takes_jobs(const struct session *s)
 {
-	struct list *l;
-	size_t n = 0;
+	return s->hello_done && !s->closing && !s->drained;
+}
 
-	list_for_each(l, &p->c->sessions)
-		n++;
-	p->cand = xcalloc(n ? n : 1, sizeof *p->cand);
-	p->owners = xcalloc(n ? n : 1, sizeof *p->owners);
-	list_for_each(l, &p->c->sessions) {
-		struct session *s = list_entry(l, struct session, link);
+static int has_free_slot(const struct session *s)
+{
+	return takes_jobs(s) && s->running < s->hello.capacity;
+}
 
-		if (s->closing || !s->hello_done || s->drained)
+static void cands_add(struct cands *cs, struct session *s)
+{
+	if (cs->n == cs->cap) {
+		cs->cap = cs->cap ? cs->cap * 2 : 16;
+		cs->v = xrealloc(cs->v, cs->cap * sizeof *cs->v);
+		cs->owners = xrealloc(cs->owners, cs->cap * sizeof *cs->owners);
+	}
+	cs->v[cs->n] = (struct sched_candidate){
+		(const char *const *)s->hello.platforms.v, s->hello.platforms.n,
+		(const char *const *)s->hello.labels.v, s->hello.labels.n,
+		s->hello.capacity, s->running,
+		s->hello.host_type ? s->hello.host_type : ""};
+	cs->owners[cs->n++] = s;
+}
+
+static void open_add(struct coord *c, struct session *s)
+{
+	if (list_empty(&s->open_link))
+		list_add_tail(&c->open, &s->open_link);
+}
+
+void orch_slot_freed(struct coord *c, struct session *s)
+{
+	if (has_free_slot(s))
+		open_add(c, s);
+	c->sched_pending = 1;
+}
+
+/* The buildlets with a free slot; those without leave c->open. After a
+ * change of buildlets, c->open is made again from all sessions. */
+static void pass_open(struct pass *p)
+{
+	struct list *l, *tmp;
+
+	if (p->full)
+		list_for_each(l, &p->c->sessions) {
+			struct session *s = list_entry(l, struct session, link);
+
+			if (has_free_slot(s))
+				open_add(p->c, s);
+		}
+	list_for_each_safe(l, tmp, &p->c->open) {
+		struct session *s = list_entry(l, struct session, open_link);
+
+		if (!has_free_slot(s)) {
+			list_del(&s->open_link);
 			continue;
-		p->cand[p->n] = (struct sched_candidate){
-			(const char *const *)s->hello.platforms.v,
-			s->hello.platforms.n,
-			(const char *const *)s->hello.labels.v, s->hello.labels.n,
-			s->hello.capacity, s->running,
-			s->hello.host_type ? s->hello.host_type : ""};
-		if (s->hello.capacity > s->running)
-			p->free_slots += s->hello.capacity - s->running;
-		p->owners[p->n++] = s;
+		}
+		cands_add(&p->open, s);
+		p->free_slots += s->hello.capacity - s->running;
 	}
 }
 
-/* Dispatch j if a buildlet can take it, else say why it waits. Returns
- * 1 if j left the queue. */
+/* Open candidate i took a job: one slot less, and out when full. */
+static void open_took(struct pass *p, size_t i)
+{
+	struct cands *o = &p->open;
+
+	p->free_slots--;
+	o->v[i].running = o->owners[i]->running;
+	if (o->v[i].running < o->v[i].capacity)
+		return;
+	o->v[i] = o->v[o->n - 1];
+	o->owners[i] = o->owners[o->n - 1];
+	o->n--;
+}
+
+static enum sched_verdict verdict_all(struct pass *p, const struct sched_job *sj,
+				      size_t *pick)
+{
+	enum sched_verdict v = SCHED_NO_MATCH;
+	struct list *l;
+
+	if (!p->all_built) {
+		list_for_each(l, &p->c->sessions) {
+			struct session *s = list_entry(l, struct session, link);
+
+			if (takes_jobs(s))
+				cands_add(&p->all, s);
+		}
+		p->all_built = 1;
+	}
+	for (size_t i = 0; i < p->all.n; i++) {
+		const struct session *s = p->all.owners[i];
+
+		if (!sched_matches(&p->all.v[i], sj))
+			continue;
+		v = SCHED_BUSY;
+		/* running as it is now: the pass may have filled it */
+		if (s->running < s->hello.capacity) {
+			*pick = i;
+			return SCHED_PICKED;
+		}
+	}
+	return v;
+}
+
+/* Why a job of sj's kind waits, from the memo when this pass saw its
+ * kind; SCHED_PICKED (with *pick in p->all) if a buildlet with a free
+ * slot was not on c->open after all. */
+static enum sched_verdict why_waiting(struct pass *p, const struct store_job *j,
+				      const struct sched_job *sj, size_t *pick)
+{
+	char *key = xasprintf("%s\n%s\n%s", j->platform, j->labels,
+			      j->host_type ? j->host_type : "");
+	enum sched_verdict v;
+	size_t i;
+
+	for (i = 0; i < p->n_memo && strcmp(p->memo[i].key, key); i++)
+		;
+	if (i < p->n_memo) {
+		free(key);
+		return p->memo[i].v;
+	}
+	v = verdict_all(p, sj, pick);
+	if (v != SCHED_PICKED && p->n_memo < MEMO_MAX)
+		p->memo[p->n_memo++] = (struct memo){key, v};
+	else
+		free(key);
+	return v;
+}
+
+static void pass_free(struct pass *p)
+{
+	free(p->open.v);
+	free(p->open.owners);
+	free(p->all.v);
+	free(p->all.owners);
+	for (size_t i = 0; i < p->n_memo; i++)
+		free(p->memo[i].key);
+}
+
+static void set_reason(struct coord *c, const struct store_job *j,
+		       enum sched_verdict v, const struct sched_job *sj)
+{
+	char reason[256];
+
+	sched_reason(v, sj, reason, sizeof reason);
+	if (strcmp(reason, j->reason)) {
+		store_job_set_reason(c->store, j->id, reason);
+		dash_mark_queue(c);
+	}
+}
+
+/* Dispatch j if a buildlet can take it, else say why it waits (a job
+ * with a reason keeps it unless the buildlets changed: whether one
+ * could ever run it is all a reason says). Returns 1 if j left the
+ * queue. */
 static int schedule_one(struct pass *p, const struct store_job *j)
 {
 	json_t *labels = json_loads(j->labels, 0, NULL);
@@ -237,22 +387,23 @@ static int schedule_one(struct pass *p, const struct store_job *j)
 	struct sched_job sj = {j->platform, lv, json_array_size(labels),
 			       j->host_type};
 	enum sched_verdict v;
-	char reason[256];
 	size_t pick = 0;
 	int left = 0;
 
 	for (size_t i = 0; i < sj.n_labels; i++)
 		lv[i] = json_string_value(json_array_get(labels, i));
-	v = sched_pick(p->cand, p->n, &sj, &pick);
-	if (v == SCHED_PICKED) {
-		left = dispatch(p->c, p->owners[pick], j);
-		p->cand[pick].running = p->owners[pick]->running;
-		p->free_slots -= left;
-	} else {
-		sched_reason(v, &sj, reason, sizeof reason);
-		if (strcmp(reason, j->reason)) {
-			store_job_set_reason(p->c->store, j->id, reason);
-			dash_mark_queue(p->c);
+	if (sched_pick(p->open.v, p->open.n, &sj, &pick) == SCHED_PICKED) {
+		left = dispatch(p->c, p->open.owners[pick], j);
+		open_took(p, pick);
+	} else if (p->full || !j->reason[0]) {
+		v = why_waiting(p, j, &sj, &pick);
+		if (v == SCHED_PICKED) {
+			log_debug("buildlet %s had a free slot off the open list",
+				  p->all.owners[pick]->hello.name);
+			left = dispatch(p->c, p->all.owners[pick], j);
+			open_add(p->c, p->all.owners[pick]);
+		} else {
+			set_reason(p->c, j, v, &sj);
 		}
 	}
 	free(lv);
@@ -284,14 +435,17 @@ static size_t schedule_read(struct pass *p, rc_t rc, struct queue_copy *q,
  * buildlets changed: then every job's reason is read again. */
 void orch_schedule(struct coord *c)
 {
-	struct pass p = {c, NULL, NULL, 0, 0, 0};
+	struct pass p;
 	struct queue_copy q = {NULL, 0, 0};
-	int full = !c->sched_planned, offset = 0, kept;
+	int offset = 0, kept;
 	size_t got = QUEUE_PAGE;
 
+	memset(&p, 0, sizeof p);
+	p.c = c;
+	p.full = !c->sched_planned;
 	c->sched_pending = 0;
 	c->sched_planned = 1;
-	pass_candidates(&p);
+	pass_open(&p);
 	while (p.free_slots > 0 && got == QUEUE_PAGE &&
 	       p.seen < QUEUE_SCAN_LIMIT) {
 		rc_t rc = store_job_scan_queue_from(c->store, offset, QUEUE_PAGE,
@@ -301,16 +455,15 @@ void orch_schedule(struct coord *c)
 		offset += kept; /* the dispatched ones left the queue */
 	}
 	if (got == QUEUE_PAGE && p.seen < QUEUE_SCAN_LIMIT) {
-		rc_t rc = full ? store_job_scan_queue_from(
-					 c->store, offset,
-					 QUEUE_SCAN_LIMIT - p.seen, collect_job, &q)
-			       : store_job_scan_unplanned(c->store, QUEUE_SCAN_LIMIT,
-							  collect_job, &q);
+		rc_t rc = p.full ? store_job_scan_queue_from(
+					   c->store, offset,
+					   QUEUE_SCAN_LIMIT - p.seen, collect_job, &q)
+				 : store_job_scan_unplanned(c->store, QUEUE_SCAN_LIMIT,
+							    collect_job, &q);
 
 		schedule_read(&p, rc, &q, &kept);
 	}
-	free(p.cand);
-	free(p.owners);
+	pass_free(&p);
 }
 
 void orch_replan(struct coord *c)
@@ -732,6 +885,7 @@ void orch_on_done(struct coord *c, struct session *s, const struct proto_done *d
 	}
 	if (s->running > 0)
 		s->running--;
+	orch_slot_freed(c, s);
 	free(arts);
 	store_job_clear(&j);
 }

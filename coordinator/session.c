@@ -131,6 +131,7 @@ static void session_unlist(struct session *s)
 {
 	list_del(&s->link);
 	list_del(&s->rx_link);
+	list_del(&s->open_link);
 	index_del(s->c, s);
 }
 
@@ -195,7 +196,7 @@ int session_release_slot(struct session *s, int64_t job, int attempt)
 			free(h);
 			if (s->running > 0)
 				s->running--;
-			s->c->sched_pending = 1;
+			orch_slot_freed(s->c, s);
 			return 1;
 		}
 	}
@@ -382,6 +383,7 @@ static void on_established(struct coord *c, struct lws *wsi,
 	s->last_rx_ms = clock_mono_ms();
 	list_init(&s->rx_link);
 	list_init(&s->name_link);
+	list_init(&s->open_link);
 	guard_peer(wsi, s->peer, sizeof s->peer);
 	session_authenticate(c, wsi, &s->auth, why, sizeof why);
 	/* A peer that upgrades and then says nothing is dropped after three

@@ -165,6 +165,8 @@ eq "an ambiguous prefix: status 1" 1 $?
 check "with the server's reason" grep -q "ambiguous" "$T/err"
 "$RFARM" retry --builder tst >/dev/null 2>&1
 eq "--builder without --commit is a usage error" 2 $?
+# The cell's retry above is still on its way: it fails again first.
+wait_job "$(first_job "$b2")" 30 >/dev/null
 check "rfarm retry BUILD still works" "$RFARM" retry "$b2" --json
 check "rfarm retry --help mentions --commit" grep -q -- "--commit HASH" <<<"$("$RFARM" retry --help)"
 wait_job "$j2" 60 >/dev/null
