@@ -50,6 +50,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_MAX_ATTEMPTS,
 	OPT_MAX_HANDSHAKES,
+	OPT_DASH_DIR,
 	OPT_MAX_CONNS,
 	OPT_MAX_HEADER,
 	OPT_MAX_AUTH_FAIL,
@@ -249,6 +250,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, OPT_LISTEN},
 		{"data", required_argument, NULL, OPT_DATA},
+		{"dashboard-dir", required_argument, NULL, OPT_DASH_DIR},
 		{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -283,6 +285,7 @@ static int serve_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		switch (c) {
 		case 'h': return cli_help(cmd);
 		case OPT_DATA: sa->cfg.data_dir = optarg; break;
+		case OPT_DASH_DIR: sa->cfg.dashboard_dir = optarg; break;
 		case OPT_LISTEN:
 			if (cli_listen_parse(optarg, sa->host, sizeof sa->host,
 					     &sa->cfg.listen_port, &eb))

@@ -224,7 +224,8 @@ struct coord *coord_new(const struct coord_config *cfg, struct errbuf *eb)
 	lws_set_log_level(LLL_ERR | LLL_WARN, log_lws_emit);
 	c->cfg = *cfg;
 	c->data_dir = xstrdup(cfg->data_dir);
-	c->dash_dir = xasprintf("%s/dashboard", c->data_dir);
+	c->dash_dir = cfg->dashboard_dir ? xstrdup(cfg->dashboard_dir)
+					 : xasprintf("%s/dashboard", c->data_dir);
 	c->blob_dir = xasprintf("%s/blobs", c->data_dir);
 	list_init(&c->sessions);
 	list_init(&c->by_rx);

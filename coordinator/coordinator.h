@@ -17,6 +17,8 @@ struct coord_config {
 	const char *listen_host;  /* default "127.0.0.1" */
 	int listen_port;          /* default 8080; 0 picks a free port */
 	const char *data_dir;     /* default "./rfarm-data" */
+	const char *dashboard_dir; /* the dashboard's pages; NULL:
+				     <data_dir>/dashboard */
 	int heartbeat_ms;         /* told to buildlets in welcome; default 5000 */
 	int default_timeout_s;    /* job timeout when a build gives none; 3600 */
 	int max_attempts;         /* attempts per job before "error"; 3 */
