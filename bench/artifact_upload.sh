@@ -8,11 +8,9 @@
 # fails only if the run does.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-RFARM=${RFARM:?set RFARM to a Release rfarm binary}
+bench_dir bench
 SIZE_MB=${SIZE_MB:-1024}
 RUNS=${RUNS:-3}
-T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-bench.XXXXXX")
-PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 

@@ -8,11 +8,10 @@
 # took. Prints figures; not a test.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-RFARM=${RFARM:?set RFARM to a Release rfarm binary}
+bench_dir bench
 DASHBENCH=${DASHBENCH:-$(dirname "$RFARM")/bench/dashbench}
 BUILDS=${BUILDS:-10000}
 PLATFORMS=${PLATFORMS:-8}
-T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 "$DASHBENCH" "$T" "$BUILDS" "$PLATFORMS" | tee "$T/out"

@@ -16,13 +16,10 @@
 # a few seconds each; every request has a 120 s limit.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-RFARM=${RFARM:?set RFARM to a Release rfarm binary}
-BIN=${BENCH_BIN:-$(dirname "$RFARM")/bench}
+bench_dir bench
 JOBS=${JOBS:-1000}
 RUNS=${RUNS:-3}
-T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-bench.XXXXXX")
-PIDS=()
-trap 'farm_stop; rm -rf "$T"' EXIT
+trap bench_cleanup EXIT
 
 # col N FILE: column N of dispatchbench's per-job lines.
 col() { awk -v c="$1" '{print $c}' "$2"; }

@@ -58,3 +58,19 @@ farm_stop() {
 
 # pct P: the P-th percentile (nearest rank) of the numbers on stdin.
 pct() { sort -n | awk -v p="$1" '{a[NR] = $1} END { if (NR) { i = int((p * NR + 99) / 100); print a[i < 1 ? 1 : i] } }'; }
+
+# bench_dir NAME: RFARM checked; BIN, where the bench programs are; T, a
+# new temporary directory (rfarm-NAME.*); PIDS, what farm_start started.
+bench_dir() {
+  RFARM=${RFARM:?set RFARM to a Release rfarm binary}
+  BIN=${BENCH_BIN:-$(dirname "$RFARM")/bench}
+  T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-$1.XXXXXX")
+  PIDS=()
+}
+
+# bench_cleanup [PATH...]: for the EXIT trap: stop the farm, remove T and
+# the PATHs.
+bench_cleanup() {
+  farm_stop
+  rm -rf "$T" "$@"
+}

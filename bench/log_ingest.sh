@@ -15,14 +15,12 @@
 # over RUNS (3), each on a fresh coordinator, each bounded to 300 s.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-RFARM=${RFARM:?set RFARM to a Release rfarm binary}
+bench_dir bench
 MB=${MB:-200}
 RUNS=${RUNS:-3}
 BYTES=$((MB * 1000000))
 LINE='a line of log text, as long as a compiler line: -O2 -Wall foo.c'
-T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-bench.XXXXXX")
-PIDS=()
-trap 'farm_stop; rm -rf "$T"' EXIT
+trap bench_cleanup EXIT
 
 now() { date +%s.%N; }
 metric() { curl -s "$RFARM_URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }

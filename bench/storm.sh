@@ -17,7 +17,7 @@
 # MAX_HS, SOURCE_ADDRS.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-RFARM=${RFARM:?set RFARM to a Release rfarm binary}
+bench_dir storm
 SWARM=${SWARM:-$(dirname "$RFARM")/bench/swarm}
 N=${N:-2000}
 RUNS=${RUNS:-3}
@@ -25,8 +25,6 @@ PROBES=${PROBES:-5}
 MAX_HS=${MAX_HS:-1000}
 SOURCE_ADDRS=${SOURCE_ADDRS:-16}
 BACK_S=${BACK_S:-60}
-T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-storm.XXXXXX")
-PIDS=()
 COORD=
 cleanup() {
   for p in "${PIDS[@]}" $COORD; do kill "$p" 2>/dev/null || true; done

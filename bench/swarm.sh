@@ -17,7 +17,7 @@
 # JOBS, IDLE_S, SOURCE_ADDRS, HEARTBEAT (coordinator --heartbeat).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-RFARM=${RFARM:?set RFARM to a Release rfarm binary}
+bench_dir swarm
 SWARM=${SWARM:-$(dirname "$RFARM")/bench/swarm}
 NS=${NS:-"1000 5000 10000"}
 CAPACITY=${CAPACITY:-1}
@@ -27,8 +27,6 @@ SOURCE_ADDRS=${SOURCE_ADDRS:-64}
 HEARTBEAT=${HEARTBEAT:-5s}
 CONNECT_S=${CONNECT_S:-120}
 JOBS_S=${JOBS_S:-300}
-T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-swarm.XXXXXX")
-PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true

@@ -15,18 +15,15 @@
 # (300) for the jobs to end.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-RFARM=${RFARM:?set RFARM to a Release rfarm binary}
-BIN=${BENCH_BIN:-$(dirname "$RFARM")/bench}
+bench_dir bench
 JOBS=${JOBS:-5000}
 RUNS=${RUNS:-3}
 BUILDLETS=${BUILDLETS:-4}
 CAPACITY=${CAPACITY:-4}
 CLIENTS=${CLIENTS:-4}
 TIMEOUT_S=${TIMEOUT_S:-300}
-T=$(mktemp -d "${TMPDIR:-/tmp}/rfarm-bench.XXXXXX")
-PIDS=()
 PAGES=/dev/shm/rfarm-bench-pages.$$
-trap 'farm_stop; rm -rf "$T" "$PAGES"' EXIT
+trap 'bench_cleanup "$PAGES"' EXIT
 
 passed_in_db() { sqlite3 -readonly "$1/data/rfarm.db" "select count(*) from jobs where state = 'passed'"; }
 # run_farm DIR RUN [COORDINATOR FLAG...]: one end-to-end run; appends to

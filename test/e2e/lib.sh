@@ -110,6 +110,15 @@ start_buildlet() {
   PIDS+=("$BL_PID")
 }
 
+# start_connected NAME [HOST_TYPE] [more buildlet args...]: start_buildlet,
+# then wait (20 s) until it is connected; PLAT is its first platform.
+start_connected() {
+  start_buildlet "$@"
+  wait_for 20 buildlet_connected "$1" || fail "buildlet $1 connected"
+  PLAT=$(api buildlets | jq -r --arg n "$1" \
+    '.buildlets[] | select(.name == $n) | .platforms[0]')
+}
+
 buildlet_connected() { # buildlet_connected NAME
   curl -sf "$RFARM_URL/api/v1/buildlets" |
     jq -e --arg n "$1" '.buildlets[] | select(.name == $n and .connected)' >/dev/null

@@ -7,9 +7,7 @@
 PAGES=$T/pages
 COORD_ARGS=(--dashboard-dir "$PAGES")
 start_coord
-start_buildlet b1
-wait_for 20 buildlet_connected b1 || fail "buildlet b1 connected"
-PLAT=$(api buildlets | jq -r '.buildlets[0].platforms[0]')
+start_connected b1
 b=$(submit --platform "$PLAT" --no-cache --script 'echo from-the-job')
 j=$(first_job "$b")
 eq "the job passed" passed "$(wait_job "$j" 30)"

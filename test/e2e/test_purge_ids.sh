@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_coord
-start_buildlet b1
-wait_for 20 buildlet_connected b1 || fail "buildlet b1 connected"
-PLAT=$(api buildlets | jq -r '.buildlets[0].platforms[0]')
+start_connected b1
 
 b1=$(submit --platform "$PLAT" --no-cache --script 'echo one')
 j1=$(first_job "$b1")

@@ -6,10 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 start_coord
-start_buildlet b1 linux-amd64 --capacity 1
+start_connected b1 linux-amd64 --capacity 1
 B1=$BL_PID
-wait_for 20 buildlet_connected b1 || fail "buildlet b1 connected"
-PLAT=$(api buildlets | jq -r '.buildlets[0].platforms[0]')
 
 # Holds b1's only slot until $T/go exists (bounded: 30 s).
 hold="for i in \$(seq 300); do [ -e $T/go ] && break; sleep 0.1; done"
