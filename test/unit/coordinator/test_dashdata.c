@@ -463,7 +463,7 @@ static void test_big_log(void **state)
 	struct errbuf eb = {""};
 	struct buf want;
 	int64_t build, job, first, bytes, ll;
-	char *html, *raw, *path, needle[160], line[40];
+	char *html, *raw, *path, needle[256], line[40];
 	size_t len;
 
 	buf_init(&want, 0, 0);
