@@ -462,8 +462,9 @@ static int get_job(struct http_conn *h, int64_t id)
 
 static int get_log(struct http_conn *h, int64_t id)
 {
-	char follow[8], stream_s[16];
+	char follow[8], stream_s[16], from_s[24];
 	int stream = 0;
+	int64_t from = 0;
 
 	http_query_arg(h, "follow", follow, sizeof follow);
 	if (http_query_arg(h, "stream", stream_s, sizeof stream_s)) {
@@ -475,7 +476,13 @@ static int get_log(struct http_conn *h, int64_t id)
 			return http_respond_error(h, 400, "bad_stream",
 						  "stream must be stdout or stderr");
 	}
-	return http_log_start(h, id, follow[0] && strcmp(follow, "0"), stream);
+	if (http_query_arg(h, "from", from_s, sizeof from_s) &&
+	    strcmp(from_s, "0") &&
+	    (from = route_parse_id(from_s, strlen(from_s))) < 0)
+		return http_respond_error(h, 400, "bad_from", "from must be a "
+					  "byte count (0 or more)");
+	return http_log_start(h, id, follow[0] && strcmp(follow, "0"), stream,
+			      from);
 }
 
 /* How a buildlet proves itself: its enrolment (when it has one), and for

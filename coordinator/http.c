@@ -187,7 +187,8 @@ static int64_t log_cut_marker(int64_t cut, char *out, size_t n)
 	return len;
 }
 
-int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
+int http_log_start(struct http_conn *h, int64_t job, int follow, int stream,
+		   int64_t from)
 {
 	static const struct http_header nosniff = {"x-content-type-options:",
 						   "nosniff"};
@@ -211,6 +212,7 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 	h->job = job;
 	h->attempt = j.attempt;
 	h->stream = stream;
+	h->skip = from;
 	final = job_state_final(j.state);
 	store_job_clear(&j);
 	buf_init(&h->out, 0, 0);
@@ -234,6 +236,7 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 		h->log_end = size + cut;
 		if (cut > 0)
 			size += log_cut_marker(cut, NULL, 0);
+		size = from < size ? size - from : 0;
 		h->remaining = size;
 		if (http_write_headers(h, 200, "text/plain; charset=utf-8",
 				       h->unsized ? LWS_ILLEGAL_HTTP_CONTENT_LEN :
@@ -242,6 +245,15 @@ int http_log_start(struct http_conn *h, int64_t job, int follow, int stream)
 	}
 	lws_callback_on_writable(h->wsi);
 	return 0;
+}
+
+/* Append what the stream sends, less what ?from= leaves out. */
+static void stream_append(struct http_conn *h, const char *p, size_t n)
+{
+	size_t drop = h->skip < (int64_t)n ? (size_t)h->skip : n;
+
+	h->skip -= (int64_t)drop;
+	buf_append(&h->out, p + drop, n - drop);
 }
 
 static void collect_chunk(void *ud, int64_t seq, int stream, const void *data,
@@ -253,10 +265,26 @@ static void collect_chunk(void *ud, int64_t seq, int stream, const void *data,
 	(void)seq;
 	if (stream == STORE_LOG_CUT) {
 		log_cut_marker((int64_t)len, marker, sizeof marker);
-		buf_append(&h->out, marker, strlen(marker));
+		stream_append(h, marker, strlen(marker));
 		return;
 	}
-	buf_append(&h->out, data, len);
+	stream_append(h, data, len);
+}
+
+/* The next log bytes into h->out: past what ?from= leaves out, until
+ * some are there or the log has no more. */
+static void log_read_on(struct http_conn *h, int contiguous)
+{
+	struct store_log_cursor was;
+
+	do {
+		was = h->cur;
+		if (store_log_read(h->c->store, h->job, h->attempt, h->stream,
+				   &h->cur, LOG_READ_BYTES, contiguous,
+				   collect_chunk, h))
+			return;
+	} while (h->out.len == 0 && h->skip > 0 &&
+		 (h->cur.seq != was.seq || h->cur.off != was.off));
 }
 
 /* Fill h->out with the next log bytes. Returns 1 when the stream is over. */
@@ -269,14 +297,12 @@ static int log_refill(struct http_conn *h)
 	h->out_off = 0;
 	if (h->unsized) {
 		if (h->cur.off < h->log_end && h->attempt > 0)
-			store_log_read(h->c->store, h->job, h->attempt, h->stream,
-				       &h->cur, LOG_READ_BYTES, 0, collect_chunk, h);
+			log_read_on(h, 0);
 		return h->out.len == 0;
 	}
 	if (!h->follow) {
 		if (h->remaining > 0)
-			store_log_read(h->c->store, h->job, h->attempt, h->stream,
-				       &h->cur, LOG_READ_BYTES, 0, collect_chunk, h);
+			log_read_on(h, 0);
 		if (h->out.len > (size_t)h->remaining)
 			h->out.len = (size_t)h->remaining; /* grew meanwhile */
 		h->remaining -= (int64_t)h->out.len;
@@ -286,6 +312,7 @@ static int log_refill(struct http_conn *h)
 		return 1;
 	final = job_state_final(j.state);
 	if (j.attempt != h->attempt) {
+		h->skip = 0; /* what the page showed was another attempt's */
 		if (h->attempt > 0)
 			buf_printf(&h->out, "\n--- rfarm: attempt %d lost; "
 				   "attempt %d follows ---\n", h->attempt, j.attempt);
@@ -293,8 +320,7 @@ static int log_refill(struct http_conn *h)
 		h->cur = (struct store_log_cursor){0, 0};
 	}
 	if (h->attempt > 0)
-		store_log_read(h->c->store, h->job, h->attempt, h->stream,
-			       &h->cur, LOG_READ_BYTES, !final, collect_chunk, h);
+		log_read_on(h, !final);
 	if (h->out.len == 0 && final)
 		over = 1;
 	store_job_clear(&j);

@@ -143,6 +143,8 @@ struct http_conn {
 	int stream;              /* 0 both, 1 stdout, 2 stderr */
 	struct store_log_cursor cur; /* where the stream is in the log */
 	int64_t remaining;       /* bytes still to send (non-follow) */
+	int64_t skip;            /* bytes of the stream still to leave out
+				    (?from=), of the first attempt streamed */
 	int unsized;             /* a running job's log without a follow: no
 				    Content-Length, it may be cut meanwhile */
 	int64_t log_end;         /* then: the log offset to stop at */
@@ -264,8 +266,10 @@ int http_respond_error(struct http_conn *h, int status, const char *code,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Wake every log stream of job (new output or the job ended). */
 void http_streams_wake(struct coord *c, int64_t job);
-/* Start streaming a job's log. */
-int http_log_start(struct http_conn *h, int64_t job, int follow, int stream);
+/* Start streaming a job's log, leaving out its first `from` bytes (what
+ * a page already shows). */
+int http_log_start(struct http_conn *h, int64_t job, int follow, int stream,
+		   int64_t from);
 /* Query argument by name ("follow") into out[n], "" if absent: as
  * route_query_get() (0 absent, 1 found, 2 cut to n - 1 bytes). */
 int http_query_arg(struct http_conn *h, const char *name, char *out, size_t n);

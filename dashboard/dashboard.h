@@ -30,7 +30,8 @@
  *   - a job page holds the log in <pre id="log" data-job="ID"
  *     data-state="STATE">, one <span id="Ln" class="out|err|cut"> per line
  *     (n from 1); while the job is not final live.js follows
- *     /api/v1/jobs/ID/log?follow=1 and appends lines the same way.
+ *     /api/v1/jobs/ID/log?follow=1&from=data-bytes and appends lines the
+ *     same way.
  *     A long log shows only its end (DASH_LOG_TAIL_BYTES, from a line's
  *     start) after <p id="skipped">, saying what is left out: its lines
  *     keep their true n, and the pre has class="from" and each line
