@@ -38,6 +38,12 @@
 #define DASH_MIN_INTERVAL_MS 500  /* debounce of dirty pages */
 #define DASH_LOG_INTERVAL_MS 2000 /* a growing log's page, per job */
 #define DASH_SLICE_MS 50          /* sweep and backfill work per tick */
+/* Renders take at most about a quarter of the loop: after one that took
+ * W ms the next waits DASH_WORK_SHARE * W (up to DASH_MAX_INTERVAL_MS).
+ * A busy farm's pages then come less often and each job's page more
+ * likely once, ended, instead of queued and again ended. */
+#define DASH_WORK_SHARE 3
+#define DASH_MAX_INTERVAL_MS 5000
 #define DASH_BACKFILL_STEP 10     /* builds read at a time by the backfill */
 
 /* A set of ids: appended freely, sorted and made unique when used. */
@@ -94,6 +100,7 @@ struct dash {
 	int64_t backfill;         /* start: builds below this id are still
 				     to be written; 0: done */
 	int64_t rendered_ms;      /* monotonic time of the last render */
+	int64_t work_ms;          /* how long the last render took */
 	struct dashdata_logcache *logcache; /* running jobs' logs: where
 				     their pages counted them to */
 	char last_error[256];     /* logged once until it changes */
@@ -566,6 +573,15 @@ static int rsweep_due(const struct dash *d)
 	return 0;
 }
 
+static int64_t render_interval(const struct dash *d)
+{
+	int64_t wait = DASH_WORK_SHARE * d->work_ms;
+
+	if (wait < DASH_MIN_INTERVAL_MS)
+		return DASH_MIN_INTERVAL_MS;
+	return wait < DASH_MAX_INTERVAL_MS ? wait : DASH_MAX_INTERVAL_MS;
+}
+
 void dash_tick(struct coord *c, int64_t now)
 {
 	struct dash *d = c->dash;
@@ -580,7 +596,7 @@ void dash_tick(struct coord *c, int64_t now)
 		d->farm_ms = c->farm_loaded_ms;
 		d->buildlets = 1;
 	}
-	if (now - d->rendered_ms < DASH_MIN_INTERVAL_MS ||
+	if (now - d->rendered_ms < render_interval(d) ||
 	    !(dirty(d) || logs_due || d->sweep || d->backfill ||
 	      rsweep_due(d)))
 		return;
@@ -594,6 +610,7 @@ void dash_tick(struct coord *c, int64_t now)
 	render_repos(d, &dd);
 	render_lists(d, &dd);
 	render_slices(d, &dd, now);
+	d->work_ms = clock_mono_ms() - now;
 }
 
 void dash_start(struct coord *c)
