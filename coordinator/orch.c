@@ -300,7 +300,6 @@ static void open_took(struct pass *p, size_t i)
 static enum sched_verdict verdict_all(struct pass *p, const struct sched_job *sj,
 				      size_t *pick)
 {
-	enum sched_verdict v = SCHED_NO_MATCH;
 	struct list *l;
 
 	if (!p->all_built) {
@@ -312,19 +311,10 @@ static enum sched_verdict verdict_all(struct pass *p, const struct sched_job *sj
 		}
 		p->all_built = 1;
 	}
-	for (size_t i = 0; i < p->all.n; i++) {
-		const struct session *s = p->all.owners[i];
-
-		if (!sched_matches(&p->all.v[i], sj))
-			continue;
-		v = SCHED_BUSY;
-		/* running as it is now: the pass may have filled it */
-		if (s->running < s->hello.capacity) {
-			*pick = i;
-			return SCHED_PICKED;
-		}
-	}
-	return v;
+	/* running as it is now: the pass may have filled some */
+	for (size_t i = 0; i < p->all.n; i++)
+		p->all.v[i].running = p->all.owners[i]->running;
+	return sched_pick(p->all.v, p->all.n, sj, pick);
 }
 
 /* Why a job of sj's kind waits, from the memo when this pass saw its
@@ -448,14 +438,14 @@ void orch_schedule(struct coord *c)
 	pass_open(&p);
 	while (p.free_slots > 0 && got == QUEUE_PAGE &&
 	       p.seen < QUEUE_SCAN_LIMIT) {
-		rc_t rc = store_job_scan_queue_from(c->store, offset, QUEUE_PAGE,
+		rc_t rc = store_job_scan_queue(c->store, offset, QUEUE_PAGE,
 						    collect_job, &q);
 
 		got = schedule_read(&p, rc, &q, &kept);
 		offset += kept; /* the dispatched ones left the queue */
 	}
 	if (got == QUEUE_PAGE && p.seen < QUEUE_SCAN_LIMIT) {
-		rc_t rc = p.full ? store_job_scan_queue_from(
+		rc_t rc = p.full ? store_job_scan_queue(
 					   c->store, offset,
 					   QUEUE_SCAN_LIMIT - p.seen, collect_job, &q)
 				 : store_job_scan_unplanned(c->store, QUEUE_SCAN_LIMIT,

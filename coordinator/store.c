@@ -991,13 +991,8 @@ int store_job_runs_on(struct store *s, int64_t id, int attempt,
 	return r == SQLITE_ROW;
 }
 
-rc_t store_job_scan_queue(struct store *s, int limit, store_job_cb cb, void *ud)
-{
-	return store_job_scan_queue_from(s, 0, limit, cb, ud);
-}
-
-rc_t store_job_scan_queue_from(struct store *s, int offset, int limit,
-			       store_job_cb cb, void *ud)
+rc_t store_job_scan_queue(struct store *s, int offset, int limit,
+			  store_job_cb cb, void *ud)
 {
 	sqlite3_stmt *st = stmt(s, ST_JOB_QUEUE);
 

@@ -154,12 +154,11 @@ void store_job_array_free(struct store_job **jobs, size_t n);
 int store_job_runs_on(struct store *s, int64_t id, int attempt,
 		      const char *buildlet);
 /* Queued jobs: API ones first, by priority, then age; then post-submit
- * ones by priority, then newest commit. Stops when cb returns non-zero. */
+ * ones by priority, then newest commit; limit of them from the offset-th
+ * on (the scheduler reads pages). Stops when cb returns non-zero. */
 typedef int (*store_job_cb)(void *ud, const struct store_job *j);
-rc_t store_job_scan_queue(struct store *s, int limit, store_job_cb cb, void *ud);
-/* The same from the offset-th queued job on (the scheduler's pages). */
-rc_t store_job_scan_queue_from(struct store *s, int offset, int limit,
-			       store_job_cb cb, void *ud);
+rc_t store_job_scan_queue(struct store *s, int offset, int limit,
+			  store_job_cb cb, void *ud);
 /* Queued jobs with no reason yet (never looked at by the scheduler), in
  * queue order. */
 rc_t store_job_scan_unplanned(struct store *s, int limit, store_job_cb cb,

@@ -350,7 +350,7 @@ static void test_queue_order(void **state)
 	assert_false(store_job_runs_on(f->s, busy, 1, "b2"));
 	assert_false(store_job_runs_on(f->s, ids[0], 1, "b1")); /* queued */
 
-	assert_int_equal(store_job_scan_queue(f->s, 100, on_job, &seen), RC_OK);
+	assert_int_equal(store_job_scan_queue(f->s, 0, 100, on_job, &seen), RC_OK);
 	assert_int_equal(seen.n, N(jobs));
 	for (size_t i = 0; i < N(jobs); i++)
 		if (seen.ids[jobs[i].rank] != ids[i])
@@ -359,7 +359,7 @@ static void test_queue_order(void **state)
 
 	/* limit */
 	memset(&seen, 0, sizeof seen);
-	assert_int_equal(store_job_scan_queue(f->s, 2, on_job, &seen), RC_OK);
+	assert_int_equal(store_job_scan_queue(f->s, 0, 2, on_job, &seen), RC_OK);
 	assert_int_equal(seen.n, 2);
 	assert_int_equal(seen.ids[0], ids[2]);
 	assert_int_equal(seen.ids[1], ids[5]);
@@ -367,13 +367,13 @@ static void test_queue_order(void **state)
 	/* early stop from the callback */
 	memset(&seen, 0, sizeof seen);
 	seen.stop_at = 3;
-	assert_int_equal(store_job_scan_queue(f->s, 100, on_job, &seen), RC_OK);
+	assert_int_equal(store_job_scan_queue(f->s, 0, 100, on_job, &seen), RC_OK);
 	assert_int_equal(seen.n, 3);
 	assert_int_equal(seen.ids[2], ids[1]);
 
 	/* a page further on: positions 3 and 4 */
 	memset(&seen, 0, sizeof seen);
-	assert_int_equal(store_job_scan_queue_from(f->s, 3, 2, on_job, &seen),
+	assert_int_equal(store_job_scan_queue(f->s, 3, 2, on_job, &seen),
 			 RC_OK);
 	assert_int_equal(seen.n, 2);
 	assert_int_equal(seen.ids[0], ids[0]);

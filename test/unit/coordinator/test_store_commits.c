@@ -262,7 +262,7 @@ static void queue_order(void **state)
 	store_job_insert(f->s, b, "linux/amd64", "[]", 5, 50, &hi);
 	store_job_set_queue(f->s, hi, "", 1, -1);
 	assert_int_equal(store_flush(f->s), RC_OK);
-	assert_int_equal(store_job_scan_queue(f->s, 10, collect, order), RC_OK);
+	assert_int_equal(store_job_scan_queue(f->s, 0, 10, collect, order), RC_OK);
 	{
 		char want[256];
 
