@@ -259,17 +259,20 @@ out:
 void dashboard_log_file_write(struct dash_log_file *f, int stream,
 			      const void *data, size_t len)
 {
-	const char *p = data;
+	struct dash_log_piece cut = {0, data, len};
+	struct buf framed;
 
-	if (!f || !f->fp)
+	if (!f || !f->fp || (!data && stream != 0))
 		return;
-	/* A cut marker stands on its own line, as in the API's stream. */
-	if (stream == 0 && !(len && p && p[0] == '\n'))
-		fputc('\n', f->fp);
-	if (len && p)
-		fwrite(p, 1, len, f->fp);
-	if (stream == 0 && !(len && p && p[len - 1] == '\n'))
-		fputc('\n', f->fp);
+	if (stream != 0) {
+		fwrite(data, 1, len, f->fp);
+		return;
+	}
+	/* A cut marker (one a log at most): framed as the raw text is. */
+	buf_init(&framed, 0, 0);
+	dashboard_render_log_text(&cut, 1, &framed);
+	fwrite(buf_data(&framed), 1, framed.len, f->fp);
+	buf_free(&framed);
 }
 
 rc_t dashboard_log_file_close(struct dash_log_file **f, int commit,
