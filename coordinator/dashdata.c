@@ -541,6 +541,7 @@ static rc_t log_stream(struct dashdata *d, int64_t job, int attempt,
 
 		rc = store_log_read(d->store, job, attempt, 0, &cur,
 				    LOG_READ_BYTES, 0, on_log_chunk, ls);
+		d->log_read += cur.off - off;
 		if (rc || (cur.seq == seq && cur.off == off))
 			break;
 		sink_mark(ls, &cur);

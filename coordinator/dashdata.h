@@ -40,6 +40,8 @@ struct dashdata {
 	 * page of one reads on from there (NULL: every page reads its
 	 * log from the start). The coordinator keeps one across turns. */
 	struct dashdata_logcache *logcache;
+	int64_t log_read;          /* log bytes read from the store for
+				      job pages so far */
 	size_t pages;              /* pages written so far (a page and its
 				      twin, .json or .log, count as one) */
 };

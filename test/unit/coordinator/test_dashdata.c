@@ -536,7 +536,7 @@ static void test_big_log_resume(void **state)
 	struct fx *f = *state;
 	struct dashdata cached = f->d, fresh = f->d;
 	struct errbuf eb = {""};
-	int64_t build, job, seq = 0, cut, line = 1;
+	int64_t build, job, seq = 0, cut, line = 1, total = 0;
 	char *a, *b, text[200];
 
 	cached.logcache = dashdata_logcache_new();
@@ -563,6 +563,7 @@ static void test_big_log_resume(void **state)
 			buf_append(&chunk, text, (size_t)n);
 			line++;
 		}
+		total += (int64_t)chunk.len;
 		for (size_t at = 0; at < chunk.len; at += 30000, seq++) {
 			size_t n = chunk.len - at < 30000 ? chunk.len - at : 30000;
 
@@ -572,11 +573,18 @@ static void test_big_log_resume(void **state)
 							  &cut), RC_OK);
 		}
 		buf_free(&chunk);
+		cached.log_read = fresh.log_read = 0;
 		assert_int_equal(dashdata_job(&cached, job, NULL, NULL, &eb), RC_OK);
 		a = page(f, "jobs/%lld.html", (long long)job);
 		assert_int_equal(dashdata_job(&fresh, job, NULL, NULL, &eb), RC_OK);
 		b = page(f, "jobs/%lld.html", (long long)job);
 		assert_string_equal(a, b);
+		/* without the cache the whole log; with it the tail (1 MiB,
+		 * from a read's start) and what is new */
+		assert_int_equal(fresh.log_read, total);
+		if (step > 1)
+			assert_true(cached.log_read < 700000 + (1 << 20) +
+						  2 * (256 << 10));
 		if (step > 1)
 			has(a, "id=\"skipped\"");
 		free(a);
