@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_coord
-start_buildlet b1
-wait_for 20 buildlet_connected b1 || fail "buildlet b1 connected"
+start_connected b1
 
 FMT='line %010.0f of a long log, padded out with some more text ......'
 N=300000 # lines of 67 bytes: 20.1 MB

@@ -20,9 +20,8 @@ if [ "$(uname -s)" = Linux ]; then
     grep -q 'event loop libev (epoll)' "$T/coordinator.log"
 fi
 
-start_buildlet bl1
-check "the buildlet connected" wait_for 20 buildlet_connected bl1
-j=$(first_job "$(submit --platform linux/amd64 --script 'echo hi')")
+start_connected bl1
+j=$(first_job "$(submit --platform "$PLAT" --script 'echo hi')")
 eq "a job runs to the end" passed "$(wait_job "$j" 60)"
 
 stored0=$(db "select last_seen_ms from buildlets where name='bl1'")

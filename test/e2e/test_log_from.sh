@@ -40,6 +40,6 @@ PIDS+=("$F")
 sleep 0.5
 touch "$T/go"
 eq "the running job passed" passed "$(wait_job "$r" 30)"
-wait_for 10 gone "$F"
+check "the follower ended with the job" wait_for 10 gone "$F"
 eq "the follower got only what came after" second "$(cat "$T/follow")"
 finish
