@@ -55,7 +55,7 @@ for i in $(seq 1 "$RUNS"); do
   start=$(logged_at "job $job: dispatched -> running")
   stored=$(logged_at "blob ${sha:0:12} stored")
   end=$(logged_at "job $job: running -> passed")
-  rate=$(echo "$SIZE_MB / (($stored - $start) - $ms / 1000)" | bc -l)
+  rate=$(echo "$SIZE_MB * 1.048576 / (($stored - $start) - $ms / 1000)" | bc -l)
   rates+=("$rate")
   printf 'run %d: %.0f MB/s (job %.2f s, command %.2f s, after the upload %.2f s)\n' \
     "$i" "$rate" "$(echo "$end - $start" | bc -l)" "$(echo "$ms / 1000" | bc -l)" \

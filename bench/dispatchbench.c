@@ -33,12 +33,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "xalloc.h"
 
 #define RESP_MAX (256u << 20) /* a followed log may be long; cap it anyway */
-#define POLL_MAX 100000        /* GETs of one job before giving up */
+#define POLL_US 10000000       /* how long a job may take to say passed */
 
 struct conn {
 	CURL *h;
@@ -136,14 +137,20 @@ static long long first_job_id(struct conn *c)
 	return v;
 }
 
-static int job_passed(struct conn *c)
+/* The job's state in c's answer into st ("" if none there). */
+static void job_state(struct conn *c, char *st, size_t n)
 {
 	json_t *root = json_loads(buf_cstr(&c->resp), 0, NULL);
 	const char *s = json_string_value(json_object_get(root, "state"));
-	int passed = s && strcmp(s, "passed") == 0;
 
+	snprintf(st, n, "%s", s ? s : "");
 	json_decref(root);
-	return passed;
+}
+
+static int state_live(const char *st)
+{
+	return !strcmp(st, "queued") || !strcmp(st, "dispatched") ||
+	       !strcmp(st, "running");
 }
 
 /*
@@ -191,15 +198,23 @@ static int await_passed(struct conn *c, const char *base, long long job)
 {
 	char path[64];
 
+	int64_t deadline = now_us() + POLL_US;
+	char st[32] = "";
+
 	snprintf(path, sizeof path, "/api/v1/jobs/%lld", job);
-	for (int i = 0; i < POLL_MAX; i++) {
+	/* Its log ended with it: the first GET nearly always says so. */
+	while (now_us() < deadline) {
 		if (conn_do(c, base, path, NULL) != 200)
 			return -1;
-		if (job_passed(c))
+		job_state(c, st, sizeof st);
+		if (!strcmp(st, "passed"))
 			return 0;
+		if (!state_live(st))
+			break;
+		usleep(1000);
 	}
-	fprintf(stderr, "dispatchbench: job %lld did not pass: %s\n", job,
-		buf_cstr(&c->resp));
+	fprintf(stderr, "dispatchbench: job %lld did not pass (%s): %s\n", job,
+		st, buf_cstr(&c->resp));
 	return -1;
 }
 

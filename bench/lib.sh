@@ -29,6 +29,7 @@ farm_start() {
   "$RFARM" coordinator --listen 127.0.0.1:0 --data "$d/data" "$@" 2>"$d/coord.log" &
   COORD=$!; PIDS+=("$COORD")
   for _ in $(seq 1 100); do [ -s "$d/data/url" ] && break; sleep 0.1; done
+  [ -s "$d/data/url" ] || { echo "farm_start: the coordinator did not start: $(tail -2 "$d/coord.log")"; exit 1; }
   RFARM_URL=$(cat "$d/data/url"); export RFARM_URL
   (umask 077; "$RFARM" keygen linux-amd64 --data "$d/data" 2>/dev/null | tail -1 >"$d/key")
   for i in $(seq 1 "$n"); do
@@ -37,10 +38,14 @@ farm_start() {
     PIDS+=($!)
   done
   for _ in $(seq 1 100); do
-    [ "$(curl -s "$RFARM_URL/api/v1/buildlets" | jq '[.buildlets[] | select(.connected)] | length')" \
-      = "$n" ] && break
+    [ "$(farm_connected)" = "$n" ] && return 0
     sleep 0.1
   done
+  echo "farm_start: $(farm_connected) of $n buildlets connected in 10 s"; exit 1
+}
+
+farm_connected() {
+  curl -s "$RFARM_URL/api/v1/buildlets" | jq '[.buildlets[] | select(.connected)] | length'
 }
 
 # farm_stop: stop (TERM, then KILL after 5 s) and reap every pid in PIDS.

@@ -61,6 +61,7 @@ for r in $(seq 1 "$RUNS"); do
   farm_stop
   size=$(sqlite3 -readonly "$d/data/rfarm.db" "select sum(length(data)) from log_chunks where job_id = $job")
   [ -n "$passed" ] || { echo "run $r: the job did not pass in time"; continue; }
+  [ "$size" = "$BYTES" ] || { echo "run $r: stored $size bytes of $BYTES: no figure"; continue; }
   echo "$MB / ($stored - $t0)" | bc -l >>"$T/rate"
   echo "$MB / ($passed - $t0)" | bc -l >>"$T/rate_passed"
   echo "($c1 - $c0) / 1024" | bc -l >>"$T/crss"

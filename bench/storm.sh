@@ -120,9 +120,11 @@ figure "storm N=$N: all back after listening again, median" \
 figure "storm N=$N: peak welcomes per second" \
   "$(printf '%s\n' "${peaks[@]}" | sort -n | tail -1)" "/s" "(--max-handshakes $MAX_HS)"
 cat "$T"/probe.* 2>/dev/null >"$T/probes" || true
-figure "storm N=$N: jobs during the storm, POST to passed, median" \
-  "$(median <"$T/probes" | xargs printf '%.2f')" s -
-figure "storm N=$N: jobs during the storm, max" \
-  "$(sort -n "$T/probes" | tail -1 | xargs printf '%.2f')" s -
+if [ -s "$T/probes" ]; then
+  figure "storm N=$N: jobs during the storm, POST to passed, median" \
+    "$(median <"$T/probes" | xargs printf '%.2f')" s -
+  figure "storm N=$N: jobs during the storm, max" \
+    "$(sort -n "$T/probes" | tail -1 | xargs printf '%.2f')" s -
+fi
 figure "storm N=$N: jobs during the storm that passed" \
   "$(wc -l <"$T/probes")" "of $((PROBES * RUNS))" -

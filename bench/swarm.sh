@@ -94,12 +94,13 @@ one_n() {
     [ "${passed:-0}" -ge "$JOBS" ] && break; sleep 0.2
   done
   t1=$(date +%s.%N)
-  if [ "${passed:-0}" -lt "$JOBS" ]; then
-    echo "N=$n: only $passed of $JOBS jobs passed after ${JOBS_S}s"
-  fi
   printf 'N=%d: %d jobs submitted in %.2f s\n' "$n" "$JOBS" "$sub"
-  figure "swarm N=$n: $JOBS jobs, submit to all passed" \
-    "$(printf '%.2f' "$(echo "$t1 - $t0" | bc -l)")" s -
+  if [ "${passed:-0}" -lt "$JOBS" ]; then
+    echo "N=$n: only $passed of $JOBS jobs passed after ${JOBS_S}s: no figure"
+  else
+    figure "swarm N=$n: $JOBS jobs, submit to all passed" \
+      "$(printf '%.2f' "$(echo "$t1 - $t0" | bc -l)")" s -
+  fi
   figure "swarm N=$n: coordinator peak RSS" "$(( $(hwm_kb "$coord") / 1024 ))" MiB -
   kill "$swarm"; wait "$swarm" 2>/dev/null || true
   kill "$coord"; wait "$coord" 2>/dev/null || true
